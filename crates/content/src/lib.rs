@@ -1,0 +1,1 @@
+//! Cleans article HTML: lazy images, relative URLs, sanitizing, image routing.

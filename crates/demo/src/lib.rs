@@ -1,0 +1,1 @@
+//! Bundled sample feeds and the in-process fixture server for the demo and the tests.

@@ -1,0 +1,1 @@
+//! Runs the pipeline: sync (fetch, parse, clean, store, publish).

@@ -1,0 +1,1 @@
+//! Decodes any encoding and parses RSS, Atom and JSON Feed into entries.

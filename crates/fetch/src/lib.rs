@@ -1,0 +1,1 @@
+//! Fetches feeds politely: concurrency limits, conditional GET, size and time caps.

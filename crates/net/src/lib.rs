@@ -1,0 +1,1 @@
+//! Address policy (SSRF guard) and the vetted HTTP client.

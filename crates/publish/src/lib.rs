@@ -1,0 +1,1 @@
+//! Renders and writes posts for Hexo (and later Hugo, Zola, Jekyll).
