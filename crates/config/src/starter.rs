@@ -1,0 +1,53 @@
+//! The commented starter config that `tidings init` writes.
+
+/// A starter `tidings.toml`: valid as written, every key explained.
+pub const STARTER: &str = r#"# tidings.toml — what to mirror and where to publish it.
+# Paths are relative to this file. State (the SQLite store, the proxy key) lives in .tidings/.
+
+[site]
+title = "My News Mirror"
+url = "https://news.example.com/"
+# Naive feed dates ("2022-01-23 23:27:25") are read in this zone, and post dates are written in it.
+timezone = "Asia/Shanghai"
+# Where `tidings build` writes the built-in site.
+out = "public"
+
+[output]
+# html (the built-in site, `tidings build`) or hexo: posts written into `dir` for `hexo generate`.
+format = "hexo"
+dir = "source/_posts"
+# "naive" writes 2022-01-23 23:27:25 in the site zone (always right in Hexo);
+# "rfc2822" writes Sun, 23 Jan 2022 15:27:25 GMT.
+date_format = "naive"
+# Front-matter keys that receive the lead image: headimg/thumbnail (Volantis), cover (Icarus,
+# Butterfly), top_img (Butterfly), index_img/banner_img (Fluid).
+image_keys = ["headimg", "thumbnail"]
+
+[images]
+# proxy: every image goes through an image proxy (so hotlink-protected CDNs still load); direct: untouched.
+mode = "proxy"
+# "builtin" signs URLs for Tidings' own proxy (`tidings proxy`), or give a template:
+# "https://proxy.example.com/?{url}" ({url} raw, {url_encoded} percent-encoded).
+proxy = "builtin"
+
+[proxy]
+# Where browsers reach `tidings proxy`; builtin image URLs start with this.
+public_url = "http://127.0.0.1:8081"
+# HMAC key for signed URLs: a literal, or env:NAME. Leave it out and Tidings generates one
+# into .tidings/proxy.key on first use and keeps it.
+# key = "env:TIDINGS_PROXY_KEY"
+
+[fetch]
+concurrency = 32      # feeds fetched at once
+per_host = 8          # at once from one host (a self-hosted RSSHub is one host)
+timeout = 30          # seconds, total per feed
+max_bytes = 16777216  # decoded bytes per feed
+
+# One [[feed]] per subscription. categories is the category path, outermost first.
+[[feed]]
+name = "zaker-military"
+url = "http://localhost:1200/zaker/channel/3"
+categories = ["新媒体", "ZAKER", "source"]
+author = "ZAKER"            # default: the feed's own title
+# timezone = "Asia/Shanghai"  # for this feed's naive dates; default: [site] timezone
+"#;
