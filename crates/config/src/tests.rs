@@ -6,8 +6,7 @@ fn parse(text: &str) -> Result<Config, ConfigError> {
 
 fn error(text: &str) -> String {
     parse(text)
-        .err()
-        .expect("config should be rejected")
+        .expect_err("config should be rejected")
         .to_string()
 }
 
