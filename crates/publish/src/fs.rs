@@ -1,0 +1,174 @@
+//! Crash-safe file writing.
+
+use std::collections::hash_map::RandomState;
+use std::fs::{self, File, OpenOptions};
+use std::hash::{BuildHasher, Hasher};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Prefix of the temporary files [`atomic_write`] creates; [`remove_temp_files`] looks for it.
+pub const TEMP_PREFIX: &str = ".tidings-tmp-";
+
+/// Replace `path` with `bytes` so that readers see either the old or the new file, never a
+/// partial one: write a temporary file in the same directory, fsync it, rename it over
+/// `path`, then fsync the directory so the rename itself survives a crash.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = parent_dir(path);
+    let (tmp_path, file) = create_temp(&dir).map_err(|e| with_path(e, &dir))?;
+    let written = write_and_sync(file, bytes).and_then(|()| fs::rename(&tmp_path, path));
+    if let Err(e) = written {
+        // Best effort: the temp file is garbage now; remove_temp_files catches what we miss.
+        let _ = fs::remove_file(&tmp_path);
+        return Err(with_path(e, path));
+    }
+    sync_dir(&dir).map_err(|e| with_path(e, &dir))
+}
+
+/// Delete the `.tidings-tmp-*` files a crashed run left in `dir`; returns how many. A missing
+/// directory has none.
+pub fn remove_temp_files(dir: &Path) -> io::Result<usize> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(with_path(e, dir)),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry.map_err(|e| with_path(e, dir))?;
+        let is_temp = entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX);
+        if is_temp && entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
+            fs::remove_file(entry.path()).map_err(|e| with_path(e, &entry.path()))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// A fresh temp file; `create_new` guarantees we never clobber another writer's file.
+fn create_temp(dir: &Path) -> io::Result<(PathBuf, File)> {
+    let mut last_err = None;
+    for _ in 0..16 {
+        let path = dir.join(format!("{TEMP_PREFIX}{}", random_suffix()));
+        match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(file) => return Ok((path, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_err = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_err.unwrap_or_else(|| io::Error::other("no free temporary file name")))
+}
+
+fn write_and_sync(mut file: File, bytes: &[u8]) -> io::Result<()> {
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> io::Result<()> {
+    Ok(()) // directories cannot be opened for fsync on Windows; rename is durable enough there
+}
+
+/// Unpredictable enough to avoid collisions between processes and threads: std's randomly
+/// keyed hasher mixed with the pid, a counter and the clock.
+fn random_suffix() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    if let Ok(d) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        h.write_u128(d.as_nanos());
+    }
+    format!("{:016x}", h.finish())
+}
+
+fn with_path(e: io::Error, path: &Path) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn writes_replaces_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("post.md");
+        atomic_write(&path, b"first").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"first");
+        atomic_write(&path, b"second, longer").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"second, longer");
+        atomic_write(&path, b"").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"");
+        assert_eq!(names(dir.path()), vec!["post.md"]);
+    }
+
+    #[test]
+    fn failure_names_the_path_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        // Renaming a file over a non-empty directory fails.
+        let target = dir.path().join("occupied");
+        fs::create_dir(&target).unwrap();
+        fs::write(target.join("inner"), b"x").unwrap();
+        let err = atomic_write(&target, b"data").unwrap_err();
+        assert!(err.to_string().contains("occupied"), "{err}");
+        assert_eq!(names(dir.path()), vec!["occupied"]);
+    }
+
+    #[test]
+    fn missing_directory_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nope").join("post.md");
+        let err = atomic_write(&path, b"x").unwrap_err();
+        assert!(err.to_string().contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn removes_only_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::write(d.join(".tidings-tmp-abc"), b"orphan").unwrap();
+        fs::write(d.join(".tidings-tmp-def"), b"orphan").unwrap();
+        fs::write(d.join("post.md"), b"keep").unwrap();
+        fs::write(d.join(".tidings-tmpx"), b"keep").unwrap();
+        fs::write(d.join("x.tidings-tmp-1"), b"keep").unwrap();
+        fs::create_dir(d.join(".tidings-tmp-dir")).unwrap();
+        assert_eq!(remove_temp_files(d).unwrap(), 2);
+        assert_eq!(
+            names(d),
+            vec![
+                ".tidings-tmp-dir",
+                ".tidings-tmpx",
+                "post.md",
+                "x.tidings-tmp-1"
+            ]
+        );
+        assert_eq!(remove_temp_files(&d.join("missing")).unwrap(), 0);
+    }
+
+    #[test]
+    fn suffixes_differ() {
+        assert_ne!(random_suffix(), random_suffix());
+    }
+}
