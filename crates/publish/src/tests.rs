@@ -320,3 +320,46 @@ proptest! {
         prop_assert!(!s.chars().any(char::is_control));
     }
 }
+
+/// Cross-check against js-yaml (what Hexo uses), run by hand:
+/// `TIDINGS_YAML_DUMP=/tmp/dump cargo test -p tidings-publish -- --ignored dump`, then read each
+/// `N.md` front matter with js-yaml and compare `title` to the UTF-8 hex in `N.hex`.
+#[test]
+#[ignore]
+fn dump_for_js_yaml() {
+    let Ok(dir) = std::env::var("TIDINGS_YAML_DUMP") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cases: Vec<String> = NASTY.iter().map(|s| s.to_string()).collect();
+    let specials: Vec<char> = "'\":#-? \t\n\r\\|>%@`&*![]{},.~01yn\u{85}\u{2028}\u{2029}\u{feff}\0\u{a0}新"
+        .chars()
+        .collect();
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..3000 {
+        let len = (next() % 12) as usize;
+        let s: String = (0..len)
+            .map(|_| {
+                let r = next();
+                if r % 3 == 0 {
+                    char::from_u32((r >> 8) as u32 % 0x11_0000).unwrap_or('x')
+                } else {
+                    specials[(r >> 8) as usize % specials.len()]
+                }
+            })
+            .collect();
+        cases.push(s);
+    }
+    for (i, s) in cases.iter().enumerate() {
+        let a = article(s, s, &[s]);
+        std::fs::write(dir.join(format!("{i}.md")), hexo_post(&a, "", Some(s), &rfc2822())).unwrap();
+        std::fs::write(dir.join(format!("{i}.hex")), tidings_model::hex(s.as_bytes())).unwrap();
+    }
+}

@@ -1,0 +1,94 @@
+//! Versioned schema. `PRAGMA user_version` holds the number of migrations applied; each entry
+//! of [`MIGRATIONS`] moves the schema one version up. Never edit a released migration: append.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::StoreError;
+
+/// Migrations in order; `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Version 1. Times are unix seconds; article dates add a nanosecond column so they read back
+/// exactly. `slug_key` is the Unicode-lowercased slug: `COLLATE NOCASE` folds ASCII only, and
+/// case-insensitive file systems fold more than that.
+const V1: &str = "
+CREATE TABLE feeds (
+    url                  TEXT PRIMARY KEY NOT NULL,
+    name                 TEXT NOT NULL,
+    etag                 TEXT,
+    last_modified        TEXT,
+    last_status          TEXT,
+    last_error           TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    retry_after          INTEGER,
+    last_ok              INTEGER,
+    last_checked         INTEGER
+) STRICT;
+
+CREATE TABLE articles (
+    id            TEXT PRIMARY KEY NOT NULL,
+    feed_url      TEXT NOT NULL REFERENCES feeds(url),
+    guid          TEXT,
+    link          TEXT,
+    title         TEXT NOT NULL,
+    author        TEXT NOT NULL,
+    categories    TEXT NOT NULL,          -- JSON array of strings
+    published     INTEGER NOT NULL,
+    published_ns  INTEGER NOT NULL DEFAULT 0,
+    updated       INTEGER NOT NULL,
+    updated_ns    INTEGER NOT NULL DEFAULT 0,
+    html          TEXT NOT NULL,
+    lead_image    TEXT,
+    images        TEXT NOT NULL,          -- JSON array of strings
+    content_hash  TEXT NOT NULL,
+    slug          TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    slug_key      TEXT NOT NULL UNIQUE,
+    path          TEXT NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('pending', 'published', 'tombstone')),
+    first_seen    INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX articles_by_date ON articles (published DESC, published_ns DESC, id);
+CREATE INDEX articles_by_feed ON articles (feed_url);
+CREATE INDEX articles_pending ON articles (state) WHERE state = 'pending';
+
+CREATE TABLE images (
+    url        TEXT PRIMARY KEY NOT NULL,
+    first_seen INTEGER NOT NULL
+) STRICT;
+";
+
+/// Bring `conn` up to [`SCHEMA_VERSION`] in one transaction; refuse a newer database rather
+/// than corrupt it.
+pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
+    let migrate_err = |version: i64| {
+        let path = path.to_string();
+        move |e: rusqlite::Error| StoreError::Migrate {
+            path,
+            version,
+            source: e.into(),
+        }
+    };
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(migrate_err(SCHEMA_VERSION))?;
+    let found: i64 = tx
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(migrate_err(SCHEMA_VERSION))?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_string(),
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for (version, sql) in (1..).zip(MIGRATIONS).skip(found.max(0) as usize) {
+        tx.execute_batch(sql).map_err(migrate_err(version))?;
+        tx.pragma_update(None, "user_version", version)
+            .map_err(migrate_err(version))?;
+    }
+    tx.commit().map_err(migrate_err(SCHEMA_VERSION))
+}

@@ -1,0 +1,611 @@
+//! [`Store`] on SQLite (WAL, one file).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use tidings_model::Article;
+
+use crate::{FeedOk, FeedState, Known, Staged, Store, StoreError, StoredArticle};
+
+/// How long a writer waits for another process's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Columns read into a [`StoredArticle`], in the order [`RawArticle::read`] expects.
+const ARTICLE_COLUMNS: &str = "id, feed_url, guid, link, title, author, categories, \
+     published, published_ns, updated, updated_ns, html, lead_image, images, \
+     content_hash, slug, path";
+
+const UPSERT_ARTICLE: &str = "
+INSERT INTO articles (id, feed_url, guid, link, title, author, categories,
+                      published, published_ns, updated, updated_ns, html, lead_image, images,
+                      content_hash, slug, slug_key, path, state, first_seen)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+        'pending', ?19)
+ON CONFLICT (id) DO UPDATE SET
+    feed_url = excluded.feed_url, guid = excluded.guid, link = excluded.link,
+    title = excluded.title, author = excluded.author, categories = excluded.categories,
+    published = excluded.published, published_ns = excluded.published_ns,
+    updated = excluded.updated, updated_ns = excluded.updated_ns, html = excluded.html,
+    lead_image = excluded.lead_image, images = excluded.images,
+    content_hash = excluded.content_hash, path = excluded.path, state = 'pending'";
+
+/// A 200: the server's validators replace ours, even when absent.
+const FEED_OK: &str = "
+INSERT INTO feeds (url, name, etag, last_modified, last_status, last_error,
+                   consecutive_failures, retry_after, last_ok, last_checked)
+VALUES (?1, ?2, ?3, ?4, ?5, NULL, 0, NULL, ?6, ?6)
+ON CONFLICT (url) DO UPDATE SET
+    name = excluded.name, etag = excluded.etag, last_modified = excluded.last_modified,
+    last_status = excluded.last_status, last_error = NULL, consecutive_failures = 0,
+    retry_after = NULL, last_ok = excluded.last_ok, last_checked = excluded.last_checked";
+
+/// A 304: servers often omit validators on 304, so keep ours unless new ones came.
+const FEED_NOT_MODIFIED: &str = "
+INSERT INTO feeds (url, name, etag, last_modified, last_status, last_error,
+                   consecutive_failures, retry_after, last_ok, last_checked)
+VALUES (?1, ?2, ?3, ?4, ?5, NULL, 0, NULL, ?6, ?6)
+ON CONFLICT (url) DO UPDATE SET
+    name = excluded.name,
+    etag = COALESCE(excluded.etag, feeds.etag),
+    last_modified = COALESCE(excluded.last_modified, feeds.last_modified),
+    last_status = excluded.last_status, last_error = NULL, consecutive_failures = 0,
+    retry_after = NULL, last_ok = excluded.last_ok, last_checked = excluded.last_checked";
+
+const FEED_FAILED: &str = "
+INSERT INTO feeds (url, name, last_status, last_error, consecutive_failures, retry_after,
+                   last_checked)
+VALUES (?1, ?2, 'error', ?3, 1, ?4, ?5)
+ON CONFLICT (url) DO UPDATE SET
+    name = excluded.name, last_status = 'error', last_error = excluded.last_error,
+    consecutive_failures = feeds.consecutive_failures + 1,
+    retry_after = excluded.retry_after, last_checked = excluded.last_checked";
+
+const FEED_STATE_COLUMNS: &str = "url, name, etag, last_modified, last_status, last_error, \
+     consecutive_failures, retry_after, last_ok, \
+     (SELECT COUNT(*) FROM articles a WHERE a.feed_url = feeds.url AND a.state != 'tombstone')";
+
+/// The SQLite implementation of [`Store`].
+pub struct SqliteStore {
+    conn: Connection,
+    /// For error messages.
+    name: String,
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) and migrate the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let name = path.display().to_string();
+        let conn = Connection::open(path).map_err(open_err(&name))?;
+        Self::setup(conn, name)
+    }
+
+    /// A private database that lives as long as the value; for tests and dry runs.
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let name = ":memory:".to_string();
+        let conn = Connection::open_in_memory().map_err(open_err(&name))?;
+        Self::setup(conn, name)
+    }
+
+    fn setup(mut conn: Connection, name: String) -> Result<Self, StoreError> {
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err(&name))?;
+        // WAL: readers (the site server) never block the writer. NORMAL is durable across
+        // application crashes and only risks the last transactions on power loss, which a
+        // re-run repeats.
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;",
+        )
+        .map_err(open_err(&name))?;
+        conn.set_prepared_statement_cache_capacity(64);
+        crate::schema::migrate(&mut conn, &name)?;
+        Ok(SqliteStore { conn, name })
+    }
+
+    /// Mark `ids` as pruned: they keep their slug forever and are never staged again.
+    pub fn tombstone(&mut self, ids: &[&str]) -> Result<(), StoreError> {
+        self.set_state(
+            ids,
+            "UPDATE articles SET state = 'tombstone', html = '' WHERE id = ?1",
+        )
+    }
+
+    fn set_state(&mut self, ids: &[&str], sql: &str) -> Result<(), StoreError> {
+        let tx = self.write_tx("updating article states")?;
+        for id in ids {
+            tx.prepare_cached(sql)
+                .and_then(|mut stmt| stmt.execute([id]))
+                .map_err(article_err(id))?;
+        }
+        tx.commit().map_err(query_err("committing article states"))
+    }
+
+    /// IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead
+    /// of failing when a read transaction tries to upgrade.
+    fn write_tx(&mut self, what: &'static str) -> Result<rusqlite::Transaction<'_>, StoreError> {
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(query_err(what))
+    }
+
+    fn upsert_feed(&mut self, sql: &str, feed: &FeedOk) -> Result<(), StoreError> {
+        write_feed_ok(&self.conn, sql, feed, now())
+    }
+
+    fn query_articles(
+        &self,
+        filter: &str,
+        what: &'static str,
+        f: &mut dyn FnMut(StoredArticle) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT {ARTICLE_COLUMNS} FROM articles WHERE {filter} \
+             ORDER BY published DESC, published_ns DESC, id"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(query_err(what))?;
+        let mut rows = stmt.query([]).map_err(query_err(what))?;
+        while let Some(row) = rows.next().map_err(query_err(what))? {
+            let raw = RawArticle::read(row).map_err(query_err(what))?;
+            f(raw.into_stored()?)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.name)
+            .finish()
+    }
+}
+
+impl Store for SqliteStore {
+    fn feed_state(&self, url: &str) -> Result<Option<FeedState>, StoreError> {
+        let sql = format!("SELECT {FEED_STATE_COLUMNS} FROM feeds WHERE url = ?1");
+        let raw = self
+            .conn
+            .prepare_cached(&sql)
+            .and_then(|mut stmt| stmt.query_row([url], RawFeed::read).optional())
+            .map_err(feed_err(url))?;
+        raw.map(|r| r.into_state()).transpose()
+    }
+
+    fn known(&self, ids: &[&str]) -> Result<HashMap<String, Known>, StoreError> {
+        const WHAT: &str = "looking up known articles";
+        // One statement for any number of ids: pass them as a JSON array.
+        let json = serde_json::to_string(ids).map_err(query_err(WHAT))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, content_hash, slug, published, published_ns FROM articles
+                 WHERE id IN (SELECT value FROM json_each(?1))",
+            )
+            .map_err(query_err(WHAT))?;
+        let rows = stmt
+            .query_map([json], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, i64>(3)?,
+                    row.get::<_, i64>(4)?,
+                ))
+            })
+            .map_err(query_err(WHAT))?;
+        let mut known = HashMap::new();
+        for row in rows {
+            let (id, content_hash, slug, secs, nanos) = row.map_err(query_err(WHAT))?;
+            let published = timestamp(secs, nanos, || format!("article {id}"), "published")?;
+            known.insert(
+                id,
+                Known {
+                    content_hash,
+                    slug,
+                    published,
+                },
+            );
+        }
+        Ok(known)
+    }
+
+    fn stage(
+        &mut self,
+        feed: &FeedOk,
+        articles: Vec<Staged>,
+    ) -> Result<Vec<StoredArticle>, StoreError> {
+        let now = now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(feed_err(&feed.url))?;
+        write_feed_ok(&tx, FEED_OK, feed, now)?;
+        let mut stored = Vec::with_capacity(articles.len());
+        for staged in articles {
+            if let Some(s) = stage_one(&tx, staged, now)? {
+                stored.push(s);
+            }
+        }
+        tx.commit().map_err(feed_err(&feed.url))?;
+        Ok(stored)
+    }
+
+    fn mark_published(&mut self, ids: &[&str]) -> Result<(), StoreError> {
+        self.set_state(
+            ids,
+            "UPDATE articles SET state = 'published' WHERE id = ?1 AND state = 'pending'",
+        )
+    }
+
+    fn record_not_modified(&mut self, feed: &FeedOk) -> Result<(), StoreError> {
+        self.upsert_feed(FEED_NOT_MODIFIED, feed)
+    }
+
+    fn record_failure(
+        &mut self,
+        url: &str,
+        name: &str,
+        error: &str,
+        retry_after: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let retry = retry_after.map(|t| t.as_second());
+        self.conn
+            .prepare_cached(FEED_FAILED)
+            .and_then(|mut stmt| stmt.execute(params![url, name, error, retry, now()]))
+            .map_err(feed_err(url))?;
+        Ok(())
+    }
+
+    fn pending(&self) -> Result<Vec<StoredArticle>, StoreError> {
+        let mut out = Vec::new();
+        self.query_articles("state = 'pending'", "listing pending articles", &mut |a| {
+            out.push(a);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn for_each_article(
+        &self,
+        f: &mut dyn FnMut(StoredArticle) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.query_articles("state != 'tombstone'", "reading articles", f)
+    }
+
+    fn is_published_image(&self, url: &str) -> Result<bool, StoreError> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM images WHERE url = ?1")
+            .and_then(|mut stmt| stmt.exists([url]))
+            .map_err(query_err("looking up an image"))
+    }
+
+    fn feeds(&self) -> Result<Vec<(String, String, FeedState)>, StoreError> {
+        const WHAT: &str = "listing feeds";
+        let sql = format!("SELECT {FEED_STATE_COLUMNS} FROM feeds ORDER BY name, url");
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(query_err(WHAT))?;
+        let rows = stmt.query_map([], RawFeed::read).map_err(query_err(WHAT))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let raw = row.map_err(query_err(WHAT))?;
+            let (url, name) = (raw.url.clone(), raw.name.clone());
+            out.push((url, name, raw.into_state()?));
+        }
+        Ok(out)
+    }
+}
+
+fn write_feed_ok(conn: &Connection, sql: &str, feed: &FeedOk, now: i64) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                feed.url,
+                feed.name,
+                feed.etag,
+                feed.last_modified,
+                feed.status,
+                now
+            ])
+        })
+        .map_err(feed_err(&feed.url))?;
+    Ok(())
+}
+
+/// Insert or update one article inside the caller's transaction; `None` for a tombstone.
+fn stage_one(
+    conn: &Connection,
+    staged: Staged,
+    now: i64,
+) -> Result<Option<StoredArticle>, StoreError> {
+    let id = staged.article.id.clone();
+    let existing: Option<(String, String)> = conn
+        .prepare_cached("SELECT slug, state FROM articles WHERE id = ?1")
+        .and_then(|mut stmt| {
+            stmt.query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
+        .map_err(article_err(&id))?;
+    let slug = match existing {
+        Some((_, state)) if state == "tombstone" => return Ok(None),
+        // A stored slug never changes: links and file names stay stable.
+        Some((slug, _)) => slug,
+        None => match staged.slug {
+            Some(slug) => slug,
+            None => allocate_slug(conn, &id, &staged.slug_base)?,
+        },
+    };
+    let path = staged.path.replace("{slug}", &slug);
+    write_article(
+        conn,
+        &staged.article,
+        &staged.content_hash,
+        &slug,
+        &path,
+        now,
+    )?;
+    record_images(conn, &staged.article, now)?;
+    Ok(Some(StoredArticle {
+        article: staged.article,
+        content_hash: staged.content_hash,
+        slug,
+        path,
+    }))
+}
+
+/// `base`, else `base-2`, `base-3` …: the first whose lowercase form no article ever had.
+fn allocate_slug(conn: &Connection, id: &str, base: &str) -> Result<String, StoreError> {
+    let base = if base.is_empty() {
+        id.chars().take(12).collect()
+    } else {
+        base.to_string()
+    };
+    let key = base.to_lowercase();
+    // Every key equal to `key` or starting with `key-` ('-' + 1 == '.'): one range scan.
+    let taken: HashSet<String> = conn
+        .prepare_cached(
+            "SELECT slug_key FROM articles
+             WHERE slug_key = ?1 OR (slug_key >= ?2 AND slug_key < ?3)",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_map(params![key, format!("{key}-"), format!("{key}.")], |r| {
+                r.get(0)
+            })?
+            .collect()
+        })
+        .map_err(article_err(id))?;
+    if !taken.contains(&key) {
+        return Ok(base);
+    }
+    // `taken` is finite, so some n ≤ taken.len() + 1 is free.
+    let free = (2..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|slug| !taken.contains(&slug.to_lowercase()));
+    Ok(free.unwrap_or(base))
+}
+
+fn write_article(
+    conn: &Connection,
+    a: &Article,
+    content_hash: &str,
+    slug: &str,
+    path: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let categories = serde_json::to_string(&a.categories).map_err(article_err(&a.id))?;
+    let images = serde_json::to_string(&a.images).map_err(article_err(&a.id))?;
+    conn.prepare_cached(UPSERT_ARTICLE)
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                a.id,
+                a.feed_url,
+                a.guid,
+                a.link,
+                a.title,
+                a.author,
+                categories,
+                a.published.as_second(),
+                a.published.subsec_nanosecond(),
+                a.updated.as_second(),
+                a.updated.subsec_nanosecond(),
+                a.html,
+                a.lead_image,
+                images,
+                content_hash,
+                slug,
+                slug.to_lowercase(),
+                path,
+                now,
+            ])
+        })
+        .map_err(article_err(&a.id))?;
+    Ok(())
+}
+
+/// The lead image may be an enclosure that is not in `images`; both are served.
+fn record_images(conn: &Connection, a: &Article, now: i64) -> Result<(), StoreError> {
+    let mut stmt = conn
+        .prepare_cached("INSERT OR IGNORE INTO images (url, first_seen) VALUES (?1, ?2)")
+        .map_err(article_err(&a.id))?;
+    for url in a.images.iter().chain(a.lead_image.as_ref()) {
+        stmt.execute(params![url, now])
+            .map_err(article_err(&a.id))?;
+    }
+    Ok(())
+}
+
+/// An `articles` row before validation.
+struct RawArticle {
+    id: String,
+    feed_url: String,
+    guid: Option<String>,
+    link: Option<String>,
+    title: String,
+    author: String,
+    categories: String,
+    published: (i64, i64),
+    updated: (i64, i64),
+    html: String,
+    lead_image: Option<String>,
+    images: String,
+    content_hash: String,
+    slug: String,
+    path: String,
+}
+
+impl RawArticle {
+    fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(RawArticle {
+            id: row.get(0)?,
+            feed_url: row.get(1)?,
+            guid: row.get(2)?,
+            link: row.get(3)?,
+            title: row.get(4)?,
+            author: row.get(5)?,
+            categories: row.get(6)?,
+            published: (row.get(7)?, row.get(8)?),
+            updated: (row.get(9)?, row.get(10)?),
+            html: row.get(11)?,
+            lead_image: row.get(12)?,
+            images: row.get(13)?,
+            content_hash: row.get(14)?,
+            slug: row.get(15)?,
+            path: row.get(16)?,
+        })
+    }
+
+    fn into_stored(self) -> Result<StoredArticle, StoreError> {
+        let what = || format!("article {}", self.id);
+        let list = |text: &str, field: &'static str| {
+            serde_json::from_str::<Vec<String>>(text).map_err(|e| StoreError::Corrupt {
+                what: what(),
+                field,
+                detail: e.to_string(),
+            })
+        };
+        let categories = list(&self.categories, "categories")?;
+        let images = list(&self.images, "images")?;
+        let published = timestamp(self.published.0, self.published.1, what, "published")?;
+        let updated = timestamp(self.updated.0, self.updated.1, what, "updated")?;
+        Ok(StoredArticle {
+            article: Article {
+                id: self.id,
+                feed_url: self.feed_url,
+                guid: self.guid,
+                link: self.link,
+                title: self.title,
+                author: self.author,
+                categories,
+                published,
+                updated,
+                html: self.html,
+                lead_image: self.lead_image,
+                images,
+            },
+            content_hash: self.content_hash,
+            slug: self.slug,
+            path: self.path,
+        })
+    }
+}
+
+/// A `feeds` row (plus its article count) before validation.
+struct RawFeed {
+    url: String,
+    name: String,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    last_status: Option<String>,
+    last_error: Option<String>,
+    consecutive_failures: i64,
+    retry_after: Option<i64>,
+    last_ok: Option<i64>,
+    articles: i64,
+}
+
+impl RawFeed {
+    fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(RawFeed {
+            url: row.get(0)?,
+            name: row.get(1)?,
+            etag: row.get(2)?,
+            last_modified: row.get(3)?,
+            last_status: row.get(4)?,
+            last_error: row.get(5)?,
+            consecutive_failures: row.get(6)?,
+            retry_after: row.get(7)?,
+            last_ok: row.get(8)?,
+            articles: row.get(9)?,
+        })
+    }
+
+    fn into_state(self) -> Result<FeedState, StoreError> {
+        let what = || format!("feed {}", self.url);
+        let opt_ts =
+            |secs: Option<i64>, field| secs.map(|s| timestamp(s, 0, what, field)).transpose();
+        Ok(FeedState {
+            retry_after: opt_ts(self.retry_after, "retry_after")?,
+            last_ok: opt_ts(self.last_ok, "last_ok")?,
+            etag: self.etag,
+            last_modified: self.last_modified,
+            last_status: self.last_status,
+            last_error: self.last_error,
+            consecutive_failures: u32::try_from(self.consecutive_failures.max(0))
+                .unwrap_or(u32::MAX),
+            articles: u64::try_from(self.articles).unwrap_or(0),
+        })
+    }
+}
+
+fn timestamp(
+    secs: i64,
+    nanos: i64,
+    what: impl Fn() -> String,
+    field: &'static str,
+) -> Result<Timestamp, StoreError> {
+    let nanos = i32::try_from(nanos).unwrap_or(i32::MAX);
+    Timestamp::new(secs, nanos).map_err(|e| StoreError::Corrupt {
+        what: what(),
+        field,
+        detail: e.to_string(),
+    })
+}
+
+fn now() -> i64 {
+    Timestamp::now().as_second()
+}
+
+fn open_err(path: &str) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
+    move |e| StoreError::Open {
+        path: path.to_string(),
+        source: e.into(),
+    }
+}
+
+fn feed_err(url: &str) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
+    move |e| StoreError::Feed {
+        url: url.to_string(),
+        source: e.into(),
+    }
+}
+
+fn article_err<E>(id: &str) -> impl FnOnce(E) -> StoreError + '_
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    move |e| StoreError::Article {
+        id: id.to_string(),
+        source: e.into(),
+    }
+}
+
+fn query_err<E>(what: &'static str) -> impl FnOnce(E) -> StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    move |e| StoreError::Query {
+        what,
+        source: e.into(),
+    }
+}

@@ -1,0 +1,517 @@
+use std::path::Path;
+
+use jiff::Timestamp;
+use tidings_model::Article;
+use tidings_store::{FeedOk, FeedState, SqliteStore, Staged, Store, StoreError, StoredArticle};
+
+const FEED: &str = "https://rsshub.example/zaker/channel/13";
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().expect("test timestamp")
+}
+
+fn article(id: &str, published: &str) -> Article {
+    Article {
+        id: id.into(),
+        feed_url: FEED.into(),
+        guid: Some(format!("guid-{id}")),
+        link: Some(format!("https://news.example/{id}")),
+        title: format!("标题 {id}"),
+        author: "编辑部".into(),
+        categories: vec!["新媒体".into(), "ZAKER".into(), "channel".into()],
+        published: ts(published),
+        updated: ts(published),
+        html: format!("<p>今日消息 {id}</p>"),
+        lead_image: Some(format!("https://img.example/{id}/lead.jpg")),
+        images: vec![format!("https://img.example/{id}/1.jpg")],
+    }
+}
+
+fn staged(a: Article, base: &str) -> Staged {
+    Staged {
+        content_hash: a.content_hash(),
+        article: a,
+        slug: None,
+        slug_base: base.into(),
+        path: "posts/{slug}.md".into(),
+    }
+}
+
+fn ok(status: &str) -> FeedOk {
+    FeedOk {
+        url: FEED.into(),
+        name: "zaker-13".into(),
+        etag: Some("\"v1\"".into()),
+        last_modified: Some("Sun, 23 Jan 2022 15:27:25 GMT".into()),
+        status: status.into(),
+    }
+}
+
+fn open(dir: &Path) -> SqliteStore {
+    SqliteStore::open(&dir.join("state.db")).expect("open store")
+}
+
+fn ids(list: &[StoredArticle]) -> Vec<&str> {
+    list.iter().map(|s| s.article.id.as_str()).collect()
+}
+
+fn all(store: &SqliteStore) -> Vec<StoredArticle> {
+    let mut out = Vec::new();
+    store
+        .for_each_article(&mut |a| {
+            out.push(a);
+            Ok(())
+        })
+        .unwrap();
+    out
+}
+
+#[test]
+fn stage_then_publish_clears_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    let a = article("a1", "2022-01-23T15:27:25Z");
+    let b = article("b2", "2022-01-24T15:27:25Z");
+    let stored = store
+        .stage(&ok("200"), vec![staged(a, "first"), staged(b, "second")])
+        .unwrap();
+    assert_eq!(ids(&stored), ["a1", "b2"]);
+    assert_eq!(stored[0].path, "posts/first.md");
+    assert_eq!(ids(&store.pending().unwrap()), ["b2", "a1"]);
+
+    store.mark_published(&["a1", "unknown-id"]).unwrap();
+    assert_eq!(ids(&store.pending().unwrap()), ["b2"]);
+    store.mark_published(&["b2"]).unwrap();
+    assert!(store.pending().unwrap().is_empty());
+    // Published articles are still live for the site builder.
+    assert_eq!(all(&store).len(), 2);
+}
+
+#[test]
+fn known_returns_hash_slug_and_date() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    let a = article("k1", "2022-01-23T15:27:25.123456789Z");
+    let hash = a.content_hash();
+    store.stage(&ok("200"), vec![staged(a, "slug-k")]).unwrap();
+    let known = store.known(&["k1", "missing", "k1"]).unwrap();
+    assert_eq!(known.len(), 1);
+    let k = &known["k1"];
+    assert_eq!(k.content_hash, hash);
+    assert_eq!(k.slug, "slug-k");
+    assert_eq!(k.published, ts("2022-01-23T15:27:25.123456789Z"));
+    assert!(store.known(&[]).unwrap().is_empty());
+    // Ids are data, never SQL.
+    assert!(store.known(&["' OR 1=1 --", "\"]"]).unwrap().is_empty());
+}
+
+#[test]
+fn slugs_get_numbered_suffixes_case_insensitively() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    let batch = vec![
+        staged(article("s1", "2022-01-01T00:00:00Z"), "x"),
+        staged(article("s2", "2022-01-02T00:00:00Z"), "x"),
+    ];
+    let first = store.stage(&ok("200"), batch).unwrap();
+    let third = store
+        .stage(
+            &ok("200"),
+            vec![staged(article("s3", "2022-01-03T00:00:00Z"), "X")],
+        )
+        .unwrap();
+    assert_eq!(first[0].slug, "x");
+    assert_eq!(first[1].slug, "x-2");
+    assert_eq!(third[0].slug, "X-3");
+    assert_eq!(third[0].path, "posts/X-3.md");
+
+    let abc = store
+        .stage(
+            &ok("200"),
+            vec![
+                staged(article("c1", "2022-01-01T00:00:00Z"), "ABC"),
+                staged(article("c2", "2022-01-01T00:00:00Z"), "abc"),
+                // Unicode case folding too: case-insensitive file systems fold Ä/ä.
+                staged(article("c3", "2022-01-01T00:00:00Z"), "Äpfel"),
+                staged(article("c4", "2022-01-01T00:00:00Z"), "äpfel"),
+                // A base that already looks suffixed does not confuse the scan.
+                staged(article("c5", "2022-01-01T00:00:00Z"), "x-2"),
+            ],
+        )
+        .unwrap();
+    let slugs: Vec<&str> = abc.iter().map(|s| s.slug.as_str()).collect();
+    assert_eq!(slugs, ["ABC", "abc-2", "Äpfel", "äpfel-2", "x-2-2"]);
+}
+
+#[test]
+fn tombstones_keep_their_slug_and_never_return() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    store
+        .stage(
+            &ok("200"),
+            vec![staged(article("t1", "2022-01-01T00:00:00Z"), "old")],
+        )
+        .unwrap();
+    store.tombstone(&["t1"]).unwrap();
+    assert!(store.known(&["t1"]).unwrap().contains_key("t1"));
+    assert!(all(&store).is_empty());
+    let again = store
+        .stage(
+            &ok("200"),
+            vec![
+                staged(article("t1", "2022-01-05T00:00:00Z"), "old"),
+                staged(article("t2", "2022-01-05T00:00:00Z"), "old"),
+            ],
+        )
+        .unwrap();
+    assert_eq!(ids(&again), ["t2"]);
+    assert_eq!(again[0].slug, "old-2");
+    assert!(store
+        .pending()
+        .unwrap()
+        .iter()
+        .all(|s| s.article.id != "t1"));
+}
+
+#[test]
+fn update_keeps_its_slug() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    let a = article("u1", "2022-01-01T00:00:00Z");
+    let first = store
+        .stage(&ok("200"), vec![staged(a.clone(), "original")])
+        .unwrap();
+    store.mark_published(&["u1"]).unwrap();
+
+    let mut changed = a.clone();
+    changed.title = "改了标题".into();
+    changed.html = "<p>更新</p>".into();
+    // Even a caller that forgot the slug (None) or proposes another keeps the stored one.
+    let mut proposal = staged(changed.clone(), "renamed");
+    proposal.slug = Some("something-else".into());
+    proposal.path = "new/{slug}.html".into();
+    let second = store.stage(&ok("200"), vec![proposal]).unwrap();
+    assert_eq!(second[0].slug, first[0].slug);
+    assert_eq!(second[0].path, "new/original.html");
+    assert_eq!(
+        store.known(&["u1"]).unwrap()["u1"].content_hash,
+        changed.content_hash()
+    );
+    // An update is pending again until it is written.
+    assert_eq!(ids(&store.pending().unwrap()), ["u1"]);
+    assert_eq!(store.pending().unwrap()[0].article, changed);
+}
+
+#[test]
+fn failures_count_and_success_resets() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    assert_eq!(store.feed_state(FEED).unwrap(), None);
+    let retry = ts("2030-01-01T00:00:00Z");
+    store
+        .record_failure(FEED, "zaker-13", "HTTP 503 from upstream", Some(retry))
+        .unwrap();
+    store
+        .record_failure(FEED, "zaker-13", "timed out", None)
+        .unwrap();
+    let st = store.feed_state(FEED).unwrap().unwrap();
+    assert_eq!(st.consecutive_failures, 2);
+    assert_eq!(st.last_error.as_deref(), Some("timed out"));
+    assert_eq!(st.last_status.as_deref(), Some("error"));
+    assert_eq!(st.retry_after, None);
+    assert_eq!(st.last_ok, None);
+
+    store
+        .record_failure(FEED, "zaker-13", "again", Some(retry))
+        .unwrap();
+    assert_eq!(
+        store.feed_state(FEED).unwrap().unwrap().retry_after,
+        Some(retry)
+    );
+
+    store
+        .stage(
+            &ok("200"),
+            vec![staged(article("f1", "2022-01-01T00:00:00Z"), "f")],
+        )
+        .unwrap();
+    let st = store.feed_state(FEED).unwrap().unwrap();
+    assert_eq!(st.consecutive_failures, 0);
+    assert_eq!(st.last_status.as_deref(), Some("200"));
+    assert_eq!(st.last_error, None);
+    assert_eq!(st.retry_after, None);
+    assert!(st.last_ok.is_some());
+    assert_eq!(st.articles, 1);
+}
+
+#[test]
+fn failure_keeps_validators() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    store.record_not_modified(&ok("304")).unwrap();
+    store
+        .record_failure(FEED, "zaker-13", "reset", None)
+        .unwrap();
+    let st = store.feed_state(FEED).unwrap().unwrap();
+    assert_eq!(st.etag.as_deref(), Some("\"v1\""));
+    assert_eq!(st.consecutive_failures, 1);
+}
+
+#[test]
+fn validators_round_trip() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    store.stage(&ok("200"), vec![]).unwrap();
+    let st = store.feed_state(FEED).unwrap().unwrap();
+    assert_eq!(st.etag.as_deref(), Some("\"v1\""));
+    assert_eq!(
+        st.last_modified.as_deref(),
+        Some("Sun, 23 Jan 2022 15:27:25 GMT")
+    );
+
+    // A 304 without validators keeps ours; with new ones, takes them.
+    let mut bare = ok("304");
+    bare.etag = None;
+    bare.last_modified = None;
+    store.record_not_modified(&bare).unwrap();
+    let st = store.feed_state(FEED).unwrap().unwrap();
+    assert_eq!(st.etag.as_deref(), Some("\"v1\""));
+    assert_eq!(st.last_status.as_deref(), Some("304"));
+    let mut fresh = ok("304");
+    fresh.etag = Some("W/\"v2\"".into());
+    store.record_not_modified(&fresh).unwrap();
+    assert_eq!(
+        store.feed_state(FEED).unwrap().unwrap().etag.as_deref(),
+        Some("W/\"v2\"")
+    );
+
+    // A 200 without validators clears them: the server stopped sending them.
+    store.stage(&bare_200(), vec![]).unwrap();
+    let st = store.feed_state(FEED).unwrap().unwrap();
+    assert_eq!((st.etag, st.last_modified), (None, None));
+}
+
+fn bare_200() -> FeedOk {
+    FeedOk {
+        etag: None,
+        last_modified: None,
+        ..ok("200")
+    }
+}
+
+#[test]
+fn images_are_recorded() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    assert!(!store
+        .is_published_image("https://img.example/i1/1.jpg")
+        .unwrap());
+    let mut a = article("i1", "2022-01-01T00:00:00Z");
+    a.lead_image = Some("https://cdn.example/enclosure.jpg".into());
+    store.stage(&ok("200"), vec![staged(a, "img")]).unwrap();
+    assert!(store
+        .is_published_image("https://img.example/i1/1.jpg")
+        .unwrap());
+    assert!(store
+        .is_published_image("https://cdn.example/enclosure.jpg")
+        .unwrap());
+    assert!(!store
+        .is_published_image("https://img.example/i1/1.JPG")
+        .unwrap());
+    assert!(!store.is_published_image("https://img.example/i1/").unwrap());
+}
+
+#[test]
+fn for_each_is_newest_first_and_stops_on_error() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    let batch = vec![
+        staged(article("o1", "2021-06-01T00:00:00Z"), "o1"),
+        staged(article("o3", "2023-06-01T00:00:00Z"), "o3"),
+        staged(article("o2", "2022-06-01T00:00:00.5Z"), "o2"),
+        staged(article("o0", "2022-06-01T00:00:00Z"), "o0"),
+    ];
+    store.stage(&ok("200"), batch).unwrap();
+    assert_eq!(ids(&all(&store)), ["o3", "o2", "o0", "o1"]);
+
+    let mut seen = 0;
+    let err = store
+        .for_each_article(&mut |a| {
+            seen += 1;
+            Err(StoreError::Corrupt {
+                what: format!("article {}", a.article.id),
+                field: "test",
+                detail: "stop".into(),
+            })
+        })
+        .unwrap_err();
+    assert_eq!(seen, 1);
+    assert!(err.to_string().contains("o3"), "{err}");
+}
+
+#[test]
+fn reopen_persists_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = article("p1", "2022-01-23T15:27:25Z");
+    {
+        let mut store = open(dir.path());
+        store
+            .stage(&ok("200"), vec![staged(a.clone(), "persist")])
+            .unwrap();
+        store.mark_published(&["p1"]).unwrap();
+        store
+            .record_failure("https://other.example/feed", "other", "DNS", None)
+            .unwrap();
+    }
+    let store = open(dir.path());
+    let list = all(&store);
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].article, a);
+    assert_eq!(list[0].slug, "persist");
+    assert!(store.pending().unwrap().is_empty());
+    assert!(store
+        .is_published_image("https://img.example/p1/1.jpg")
+        .unwrap());
+    let feeds = store.feeds().unwrap();
+    let names: Vec<&str> = feeds.iter().map(|(_, n, _)| n.as_str()).collect();
+    assert_eq!(names, ["other", "zaker-13"]);
+    assert_eq!(feeds[0].2.consecutive_failures, 1);
+    assert_eq!(feeds[1].2.articles, 1);
+    assert_eq!(feeds[1].0, FEED);
+}
+
+#[test]
+fn reopening_is_a_no_op_and_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    drop(SqliteStore::open(&path).unwrap());
+    drop(SqliteStore::open(&path).unwrap());
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, tidings_store::SCHEMA_VERSION);
+        conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let err = SqliteStore::open(&path).unwrap_err();
+    assert!(
+        matches!(err, StoreError::TooNew { found: 99, .. }),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(msg.contains("99") && msg.contains("state.db"), "{msg}");
+}
+
+#[test]
+fn not_a_database_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    std::fs::write(
+        &path,
+        b"this is not sqlite, just some text that is long enough",
+    )
+    .unwrap();
+    let err = SqliteStore::open(&path).unwrap_err();
+    assert!(err.to_string().contains("state.db"), "{err}");
+}
+
+#[test]
+fn article_fields_round_trip_exactly() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    let mut odd = article("r1", "1969-07-20T20:17:40.000000001Z");
+    odd.guid = None;
+    odd.link = Some(String::new());
+    odd.title = "a'b\"c\\d\n\te\u{0}f 😀".into();
+    odd.author = String::new();
+    odd.categories = vec![
+        "a,b".into(),
+        "line\nbreak".into(),
+        "\u{1f}unit".into(),
+        String::new(),
+        "[\"json\"]".into(),
+        "新媒体".into(),
+    ];
+    odd.updated = ts("2262-04-12T00:00:00.999999999Z");
+    odd.html = String::new();
+    odd.lead_image = None;
+    odd.images = vec![];
+    let mut empty_cats = article("r2", "2022-01-01T00:00:00Z");
+    empty_cats.categories = vec![];
+    empty_cats.guid = Some(String::new());
+    empty_cats.lead_image = Some(String::new());
+    let mut one_empty = article("r3", "2022-01-01T00:00:00Z");
+    one_empty.categories = vec![String::new()];
+
+    let input = vec![odd.clone(), empty_cats.clone(), one_empty.clone()];
+    let staged_list = input.iter().map(|a| staged(a.clone(), &a.id)).collect();
+    store.stage(&ok("200"), staged_list).unwrap();
+    let mut back: Vec<Article> = all(&store).into_iter().map(|s| s.article).collect();
+    back.sort_by(|x, y| x.id.cmp(&y.id));
+    assert_eq!(back, input);
+}
+
+#[test]
+fn failing_batch_rolls_back_everything() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    store
+        .stage(
+            &ok("200"),
+            vec![staged(article("e1", "2022-01-01T00:00:00Z"), "taken")],
+        )
+        .unwrap();
+    // The second article forces a slug that is taken (case-insensitively): the whole batch,
+    // feed row included, must roll back.
+    let mut clash = staged(article("e3", "2022-01-01T00:00:00Z"), "ignored");
+    clash.slug = Some("TAKEN".into());
+    let mut failing = ok("200");
+    failing.etag = Some("\"never\"".into());
+    let err = store
+        .stage(
+            &failing,
+            vec![
+                staged(article("e2", "2022-01-01T00:00:00Z"), "fresh"),
+                clash,
+            ],
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("e3"), "{err}");
+    assert!(store.known(&["e2", "e3"]).unwrap().is_empty());
+    assert_eq!(
+        store.feed_state(FEED).unwrap().unwrap().etag.as_deref(),
+        Some("\"v1\"")
+    );
+    assert!(!store
+        .is_published_image("https://img.example/e2/1.jpg")
+        .unwrap());
+}
+
+#[test]
+fn article_of_unknown_feed_is_refused() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    let mut a = article("x1", "2022-01-01T00:00:00Z");
+    a.feed_url = "https://elsewhere.example/feed".into();
+    let err = store.stage(&ok("200"), vec![staged(a, "x")]).unwrap_err();
+    assert!(err.to_string().contains("x1"), "{err}");
+}
+
+#[test]
+fn feed_state_defaults() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    store.record_not_modified(&ok("304")).unwrap();
+    let st = store.feed_state(FEED).unwrap().unwrap();
+    let expected = FeedState {
+        etag: Some("\"v1\"".into()),
+        last_modified: Some("Sun, 23 Jan 2022 15:27:25 GMT".into()),
+        last_status: Some("304".into()),
+        last_ok: st.last_ok,
+        ..FeedState::default()
+    };
+    assert_eq!(st, expected);
+    assert!(st.last_ok.is_some());
+}
+
+#[test]
+fn file_database_uses_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
