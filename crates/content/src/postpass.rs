@@ -1,0 +1,302 @@
+//! After ammonia: drop images left without a URL, list image URLs, drop empty wrappers.
+//!
+//! The input here is ammonia's serialization, which is regular: every `<` in text is `&lt;`,
+//! attribute values are double-quoted with `"`, `<`, `>` and `&` escaped, comments are stripped
+//! and no raw-text element survives. [`tidy`] relies on exactly that.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use lol_html::errors::RewritingError;
+use lol_html::html_content::Element;
+use lol_html::{rewrite_str, ElementContentHandlers, RewriteStrSettings, Selector};
+use tidings_model::CleanHtml;
+
+static ANY: LazyLock<Selector> = LazyLock::new(|| "*".parse().expect("constant selector"));
+
+/// Attributes every image leaves with.
+pub const IMG_FIXED_ATTRS: [(&str, &str); 3] = [
+    ("referrerpolicy", "no-referrer"),
+    ("loading", "lazy"),
+    ("decoding", "async"),
+];
+
+/// Output order of attributes. ammonia's order depends on which attributes it dropped (it
+/// swap-removes), so a second `clean` could reorder them; a fixed order keeps output stable.
+const ATTRIBUTE_ORDER: [&str; 15] = [
+    "href",
+    "src",
+    "alt",
+    "title",
+    "width",
+    "height",
+    "colspan",
+    "rowspan",
+    "start",
+    "class",
+    "lang",
+    "rel",
+    "referrerpolicy",
+    "loading",
+    "decoding",
+];
+
+/// Elements whose start tag drops one directly following newline when parsed; serializing
+/// them must add one back, or a second `clean` would eat a line (html5ever does not).
+const NEWLINE_EATERS: [&str; 2] = ["pre", "listing"];
+
+/// Elements removed when they hold nothing (div: only whitespace; span: nothing at all).
+const DROPPED_WHEN_EMPTY: [&str; 2] = ["div", "span"];
+
+/// Void elements of the allowlist: no end tag follows them.
+const VOID: [&str; 3] = ["br", "hr", "img"];
+
+pub fn run(sanitized: &str) -> Result<CleanHtml, RewritingError> {
+    let mut images = Vec::new();
+    let mut seen = HashSet::new();
+    let handler = ElementContentHandlers::default().element(|el: &mut Element| {
+        if el.tag_name() == "img" && !finish_image(el, &mut images, &mut seen) {
+            return Ok(());
+        }
+        order_attributes(el);
+        Ok(())
+    });
+    let settings = RewriteStrSettings::new()
+        .with_strict(false)
+        .append_element_content_handler((Cow::Borrowed(&*ANY), handler));
+    let html = rewrite_str(sanitized, settings)?;
+    Ok(CleanHtml {
+        html: tidy(&html),
+        images,
+    })
+}
+
+/// Lists the image's URL and sets the fixed attributes; removes an image without `src` (the
+/// sanitizer drops a src it cannot vouch for) and returns false for it.
+fn finish_image(el: &mut Element, images: &mut Vec<String>, seen: &mut HashSet<String>) -> bool {
+    let Some(src) = el.get_attribute("src") else {
+        el.remove();
+        return false;
+    };
+    let url = decode_attribute(&src).into_owned();
+    if seen.insert(url.clone()) {
+        images.push(url);
+    }
+    for (name, value) in IMG_FIXED_ATTRS {
+        set(el, name, value);
+    }
+    true
+}
+
+fn order_attributes(el: &mut Element) {
+    let attrs = el.attributes();
+    if attrs.len() < 2 {
+        return;
+    }
+    let mut attrs: Vec<(String, String)> = attrs.iter().map(|a| (a.name(), a.value())).collect();
+    let key = |name: &str| {
+        let rank = ATTRIBUTE_ORDER.iter().position(|n| *n == name);
+        (rank.unwrap_or(ATTRIBUTE_ORDER.len()), name.to_string())
+    };
+    if attrs.windows(2).all(|w| key(&w[0].0) <= key(&w[1].0)) {
+        return;
+    }
+    attrs.sort_by_cached_key(|(name, _)| key(name));
+    for (name, _) in &attrs {
+        el.remove_attribute(name);
+    }
+    // Values are copied as serialized (already escaped); set_attribute leaves entities alone.
+    for (name, value) in &attrs {
+        set(el, name, value);
+    }
+}
+
+fn set(el: &mut Element, name: &str, value: &str) {
+    // Every name here came from a parsed attribute or a constant, so it is valid.
+    let _ = el.set_attribute(name, value);
+}
+
+/// Decodes an attribute value as html5ever serializes it.
+pub fn decode_attribute(value: &str) -> Cow<'_, str> {
+    if !value.contains('&') {
+        return Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let entity = [
+            ("&amp;", "&"),
+            ("&quot;", "\""),
+            ("&lt;", "<"),
+            ("&gt;", ">"),
+            ("&nbsp;", "\u{a0}"),
+        ]
+        .into_iter()
+        .find(|(e, _)| rest.starts_with(e));
+        match entity {
+            Some((e, c)) => {
+                out.push_str(c);
+                rest = &rest[e.len()..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// Escapes a value for a double-quoted attribute, the way html5ever does.
+pub fn encode_attribute(value: &str) -> Cow<'_, str> {
+    if !value.contains(['&', '"', '<', '>', '\u{a0}']) {
+        return Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len() + 16);
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\u{a0}' => out.push_str("&nbsp;"),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+struct Open<'a> {
+    name: &'a str,
+    /// Where the start tag begins in the output.
+    tag_at: usize,
+    /// Where the element's content begins in the output.
+    content_at: usize,
+}
+
+/// Removes empty `div`/`span` wrappers (nested ones too, in one pass) and restores the newline
+/// a parser eats after `<pre>`.
+pub fn tidy(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut open: Vec<Open<'_>> = Vec::new();
+    let mut rest = html;
+    while !rest.is_empty() {
+        let Some(lt) = rest.find('<') else {
+            push_text(&mut out, &open, rest);
+            break;
+        };
+        push_text(&mut out, &open, &rest[..lt]);
+        rest = &rest[lt..];
+        // In this serialization a tag always ends at the first `>`; if not, keep the rest as is.
+        let Some(gt) = rest.find('>') else {
+            out.push_str(rest);
+            break;
+        };
+        let tag = &rest[..=gt];
+        rest = &rest[gt + 1..];
+        if let Some(name) = tag.strip_prefix("</") {
+            close(&mut out, &mut open, tag, name.trim_end_matches('>'));
+        } else {
+            let name = tag_name(tag);
+            let tag_at = out.len();
+            out.push_str(tag);
+            if !VOID.contains(&name) {
+                open.push(Open {
+                    name,
+                    tag_at,
+                    content_at: out.len(),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn push_text(out: &mut String, open: &[Open<'_>], text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    if let Some(top) = open.last() {
+        let first_in_eater = NEWLINE_EATERS.contains(&top.name) && out.len() == top.content_at;
+        if first_in_eater && text.starts_with('\n') {
+            out.push('\n');
+        }
+    }
+    out.push_str(text);
+}
+
+fn close(out: &mut String, open: &mut Vec<Open<'_>>, tag: &str, name: &str) {
+    let Some(top) = open.pop() else {
+        out.push_str(tag);
+        return;
+    };
+    let content = &out[top.content_at..];
+    let empty = match top.name {
+        "div" => content.trim_ascii().is_empty(),
+        "span" => content.is_empty(),
+        _ => false,
+    };
+    if empty && top.name == name && DROPPED_WHEN_EMPTY.contains(&name) {
+        out.truncate(top.tag_at);
+    } else {
+        out.push_str(tag);
+    }
+}
+
+fn tag_name(tag: &str) -> &str {
+    let inner = &tag[1..];
+    let end = inner
+        .find(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
+        .unwrap_or(inner.len());
+    &inner[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_wrappers_go_nested_ones_too() {
+        assert_eq!(
+            tidy("<p>a</p><div></div><div class=\"x\">\n <div></div> </div>"),
+            "<p>a</p>"
+        );
+        assert_eq!(tidy("a<span></span>b<span> </span>"), "ab<span> </span>");
+        assert_eq!(
+            tidy("<div><img src=\"x\"></div>"),
+            "<div><img src=\"x\"></div>"
+        );
+        assert_eq!(tidy("<div><br></div>"), "<div><br></div>");
+        assert_eq!(tidy("<p></p>"), "<p></p>");
+    }
+
+    #[test]
+    fn pre_keeps_its_leading_newline() {
+        assert_eq!(tidy("<pre>\nx</pre>"), "<pre>\n\nx</pre>");
+        assert_eq!(tidy("<pre>x\n</pre>"), "<pre>x\n</pre>");
+        assert_eq!(tidy("<pre><div></div>\nx</pre>"), "<pre>\n\nx</pre>");
+    }
+
+    #[test]
+    fn attribute_round_trip() {
+        let raw = "http://a.example/x?a=1&b=\"2\"<>\u{a0}&amp;";
+        assert_eq!(decode_attribute(&encode_attribute(raw)), raw);
+        assert_eq!(decode_attribute("a&b&amp;c&#39;"), "a&b&c&#39;");
+    }
+
+    #[test]
+    fn images_without_src_are_removed_and_urls_listed_once() {
+        let out = run(r#"<img alt="x"><img src="http://a.example/1.jpg?a=1&amp;b=2"><p><img src="http://a.example/2.jpg"></p><img src="http://a.example/1.jpg?a=1&amp;b=2">"#)
+            .expect("post-pass");
+        assert_eq!(
+            out.images,
+            ["http://a.example/1.jpg?a=1&b=2", "http://a.example/2.jpg"]
+        );
+        assert_eq!(out.html.matches("<img").count(), 3);
+        assert!(!out.html.contains("alt=\"x\""));
+    }
+}

@@ -1,0 +1,106 @@
+//! Tests of the whole stage: fixtures, an XSS corpus and generated tag soup.
+
+mod fixtures;
+mod props;
+mod xss;
+
+use std::cell::RefCell;
+
+use lol_html::html_content::Element;
+use lol_html::{element, rewrite_str, RewriteStrSettings};
+
+use crate::postpass::decode_attribute;
+use crate::{clean, ALLOWED_TAGS};
+
+/// One element of cleaned output: its name and decoded attributes, in document order.
+#[derive(Debug)]
+pub struct El {
+    pub name: String,
+    pub attrs: Vec<(String, String)>,
+}
+
+impl El {
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Every element of `html`, found by an independent parser (lol_html, not html5ever).
+pub fn elements(html: &str) -> Vec<El> {
+    let found = RefCell::new(Vec::new());
+    let settings = RewriteStrSettings::new()
+        .with_strict(false)
+        .append_element_content_handler(element!("*", |el: &mut Element| {
+            found.borrow_mut().push(El {
+                name: el.tag_name(),
+                attrs: el
+                    .attributes()
+                    .iter()
+                    .map(|a| (a.name(), decode_attribute(&a.value()).into_owned()))
+                    .collect(),
+            });
+            Ok(())
+        }));
+    rewrite_str(html, settings).expect("output of clean parses");
+    found.into_inner()
+}
+
+/// Checks every safety invariant of `clean`'s output; returns a description of the first
+/// violation.
+pub fn violation(html: &str, base: Option<&str>) -> Option<String> {
+    for el in elements(html) {
+        if !ALLOWED_TAGS.contains(&el.name.as_str()) {
+            return Some(format!("element <{}> outside the allowlist", el.name));
+        }
+        for (name, value) in &el.attrs {
+            if name.starts_with("on") || name == "style" || name == "id" || name.contains("srcset")
+            {
+                return Some(format!("attribute {name} on <{}>", el.name));
+            }
+            if matches!(
+                name.as_str(),
+                "href" | "src" | "action" | "formaction" | "poster" | "xlink:href"
+            ) {
+                let scheme = value.split(':').next().unwrap_or("");
+                let allowed: &[&str] = if name == "href" {
+                    &["http", "https", "mailto"]
+                } else {
+                    &["http", "https"]
+                };
+                if !value.contains(':') || !allowed.contains(&scheme) {
+                    return Some(format!("{name}={value:?} on <{}>", el.name));
+                }
+            }
+        }
+        if el.name == "img" {
+            if el.attr("referrerpolicy") != Some("no-referrer") {
+                return Some("img without referrerpolicy".into());
+            }
+            if el.attr("src").is_none() {
+                return Some("img without src".into());
+            }
+        }
+        if el.name == "a" && el.attr("rel") != Some("noopener noreferrer nofollow") {
+            return Some("link without rel".into());
+        }
+    }
+    for raw in [
+        "<script", "<style", "<iframe", "<svg", "<math", "<object", "<embed", "<base", "<meta",
+        "<form",
+    ] {
+        if html.to_ascii_lowercase().contains(raw) {
+            return Some(format!("raw {raw} in output"));
+        }
+    }
+    let again = clean(html, base);
+    if again.html != html {
+        return Some(format!(
+            "not idempotent:\n first: {html:?}\nsecond: {:?}",
+            again.html
+        ));
+    }
+    None
+}
