@@ -1,0 +1,531 @@
+//! `tidings sync`: fetch every feed, publish what is new or changed, record what failed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use tidings_config::{Config, Feed};
+use tidings_feed::FeedContext;
+use tidings_fetch::{FetchError, FetchOptions, FetchOutcome, Fetcher, Validators};
+use tidings_model::{Article, Entry};
+use tidings_store::{FeedOk, FeedState, SqliteStore, Staged, Store, StoredArticle};
+use tokio::sync::mpsc;
+
+use crate::render::Target;
+use crate::{EngineError, StateLock};
+
+/// What the caller asked for.
+#[derive(Clone, Debug, Default)]
+pub struct SyncOptions {
+    /// Only the feed with this name.
+    pub feed: Option<String>,
+    /// Re-render every post from the store instead of fetching.
+    pub rewrite: bool,
+}
+
+/// Progress callbacks; the binary draws a bar, tests ignore them.
+pub trait Progress: Send + Sync {
+    fn begin(&self, _feeds: usize) {}
+    fn feed_done(&self, _name: &str, _ok: bool) {}
+    fn end(&self) {}
+}
+
+impl Progress for () {}
+
+/// One feed that failed this run, named with its URL and cause.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeedFailure {
+    pub name: String,
+    pub url: String,
+    pub cause: String,
+}
+
+impl std::fmt::Display for FeedFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "feed {:?} ({}): {}", self.name, self.url, self.cause)
+    }
+}
+
+/// The outcome of a run, for the summary line and the exit code.
+#[derive(Clone, Debug, Default)]
+pub struct SyncReport {
+    pub feeds_ok: usize,
+    /// Feeds left alone because they asked us to wait (429 Retry-After still in force).
+    pub feeds_deferred: usize,
+    pub failures: Vec<FeedFailure>,
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Posts finished from a previous run that stopped midway.
+    pub recovered: usize,
+    /// Posts rewritten by `--rewrite`.
+    pub rewritten: usize,
+    pub elapsed: Duration,
+}
+
+impl std::fmt::Display for SyncReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "feeds: {} ok, {} failed",
+            self.feeds_ok,
+            self.failures.len()
+        )?;
+        if self.feeds_deferred > 0 {
+            write!(f, ", {} deferred", self.feeds_deferred)?;
+        }
+        write!(
+            f,
+            "; posts: {} new, {} updated, {} unchanged",
+            self.new, self.updated, self.unchanged
+        )?;
+        if self.recovered > 0 {
+            write!(f, ", {} recovered", self.recovered)?;
+        }
+        if self.rewritten > 0 {
+            write!(f, ", {} rewritten", self.rewritten)?;
+        }
+        write!(f, " in {:.2}s", self.elapsed.as_secs_f64())
+    }
+}
+
+/// Runs a sync. Fails only on errors that make the whole run meaningless (lock, store, output
+/// folder); a feed that fails is recorded in the report and the run goes on.
+pub async fn sync(
+    config: &Config,
+    options: &SyncOptions,
+    progress: Arc<dyn Progress>,
+) -> Result<SyncReport, EngineError> {
+    let started = Instant::now();
+    let mut store = crate::open_store(config)?;
+    let _lock = StateLock::acquire(&config.state_dir)?;
+    let target = Arc::new(Target::from_config(config)?);
+    let mut report = SyncReport::default();
+
+    target.sweep()?;
+    report.recovered = finish_pending(&mut store, &target)?;
+    if options.rewrite {
+        report.rewritten = rewrite_all(&store, &target)?;
+        report.elapsed = started.elapsed();
+        return Ok(report);
+    }
+
+    let feeds = selected_feeds(config, options)?;
+    let states: HashMap<String, FeedState> = store
+        .feeds()?
+        .into_iter()
+        .map(|(url, _, state)| (url, state))
+        .collect();
+    let fetcher =
+        Fetcher::new(fetch_options(config)).map_err(|e| EngineError::Config(e.to_string()))?;
+
+    progress.begin(feeds.len());
+    let (tx, rx) = mpsc::channel::<FeedResult>(64);
+    let writer_target = target.clone();
+    let writer_progress = progress.clone();
+    let writer = tokio::task::spawn_blocking(move || {
+        write_results(store, &writer_target, rx, &*writer_progress)
+    });
+    let now = Timestamp::now();
+    for feed in feeds {
+        let state = states.get(&feed.url).cloned().unwrap_or_default();
+        if state.retry_after.is_some_and(|t| t > now) {
+            let _ = tx.send(FeedResult::Deferred).await;
+            continue;
+        }
+        let (tx, fetcher) = (tx.clone(), fetcher.clone());
+        tokio::spawn(async move {
+            let result = process(&fetcher, feed, &state).await;
+            let _ = tx.send(result).await;
+        });
+    }
+    drop(tx);
+    let mut tally = writer
+        .await
+        .map_err(|e| EngineError::Config(format!("the writer thread stopped: {e}")))??;
+    progress.end();
+    report.feeds_ok = tally.ok;
+    report.feeds_deferred = tally.deferred;
+    report.failures = std::mem::take(&mut tally.failures);
+    report.new = tally.new;
+    report.updated = tally.updated;
+    report.unchanged = tally.unchanged;
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+fn selected_feeds(config: &Config, options: &SyncOptions) -> Result<Vec<Feed>, EngineError> {
+    match &options.feed {
+        None => Ok(config.feeds.clone()),
+        Some(name) => {
+            let chosen: Vec<Feed> = config
+                .feeds
+                .iter()
+                .filter(|f| &f.name == name)
+                .cloned()
+                .collect();
+            if chosen.is_empty() {
+                let known = config
+                    .feeds
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(EngineError::NoSuchFeed {
+                    name: name.clone(),
+                    known,
+                });
+            }
+            Ok(chosen)
+        }
+    }
+}
+
+fn fetch_options(config: &Config) -> FetchOptions {
+    FetchOptions {
+        concurrency: config.fetch.concurrency,
+        per_host: config.fetch.per_host,
+        timeout: config.fetch.timeout,
+        max_bytes: config.fetch.max_bytes,
+        ..FetchOptions::default()
+    }
+}
+
+/// What a fetch task hands to the writer.
+enum FeedResult {
+    Deferred,
+    Failed {
+        feed: Feed,
+        cause: String,
+        retry_after: Option<Timestamp>,
+    },
+    NotModified {
+        feed: Feed,
+        ok: FeedOk,
+    },
+    Fetched {
+        feed: Feed,
+        ok: FeedOk,
+        articles: Vec<Prepared>,
+    },
+}
+
+/// An article ready to store; `dated` is false when the feed gave no date and `published` is a
+/// stand-in that the writer replaces with the first-seen time from the store.
+struct Prepared {
+    article: Article,
+    dated: bool,
+}
+
+/// Fetches one feed, then parses and cleans it on the blocking pool.
+async fn process(fetcher: &Fetcher, feed: Feed, state: &FeedState) -> FeedResult {
+    let validators = Validators {
+        etag: state.etag.clone(),
+        last_modified: state.last_modified.clone(),
+    };
+    let outcome = match fetcher.fetch(&feed.url, &validators).await {
+        Ok(o) => o,
+        Err(e) => {
+            let retry_after = match &e {
+                FetchError::RateLimited { retry_after, .. } => *retry_after,
+                _ => None,
+            };
+            return FeedResult::Failed {
+                cause: e.to_string(),
+                feed,
+                retry_after,
+            };
+        }
+    };
+    let ok = |status: &str, v: &Validators| FeedOk {
+        url: feed.url.clone(),
+        name: feed.name.clone(),
+        etag: v.etag.clone(),
+        last_modified: v.last_modified.clone(),
+        status: status.into(),
+    };
+    match outcome {
+        FetchOutcome::NotModified => {
+            let ok = ok("304", &validators);
+            FeedResult::NotModified { feed, ok }
+        }
+        FetchOutcome::Fetched {
+            body,
+            content_type,
+            validators,
+            ..
+        } => {
+            let ok = ok("200", &validators);
+            let task_feed = feed.clone();
+            let parsed = tokio::task::spawn_blocking(move || {
+                prepare(&task_feed, &body, content_type.as_deref())
+            })
+            .await;
+            match parsed {
+                Ok(Ok(articles)) => FeedResult::Fetched { feed, ok, articles },
+                Ok(Err(cause)) => FeedResult::Failed {
+                    feed,
+                    cause,
+                    retry_after: None,
+                },
+                Err(e) => FeedResult::Failed {
+                    feed,
+                    cause: format!("parser crashed: {e}"),
+                    retry_after: None,
+                },
+            }
+        }
+    }
+}
+
+/// Parses a feed body and cleans every entry. CPU-bound: runs on the blocking pool.
+fn prepare(feed: &Feed, body: &[u8], content_type: Option<&str>) -> Result<Vec<Prepared>, String> {
+    let cx = FeedContext {
+        url: &feed.url,
+        timezone: &feed.timezone,
+    };
+    let parsed = tidings_feed::parse(body, content_type, &cx).map_err(|e| e.to_string())?;
+    let author = feed
+        .author
+        .clone()
+        .or_else(|| parsed.title.clone().filter(|t| !t.is_empty()))
+        .unwrap_or_else(|| feed.name.clone());
+    Ok(parsed
+        .entries
+        .into_iter()
+        .map(|e| article(feed, &author, e))
+        .collect())
+}
+
+fn article(feed: &Feed, author: &str, entry: Entry) -> Prepared {
+    let clean = tidings_content::clean(&entry.content, entry.base.as_deref());
+    let lead_image = clean.images.first().cloned().or(entry.media_image);
+    let dated = entry.published.or(entry.updated).is_some();
+    let published = entry
+        .published
+        .or(entry.updated)
+        .unwrap_or(Timestamp::UNIX_EPOCH);
+    let title = if entry.title.is_empty() {
+        untitled(&clean.html)
+    } else {
+        entry.title
+    };
+    Prepared {
+        dated,
+        article: Article {
+            id: entry.id,
+            feed_url: feed.url.clone(),
+            guid: entry.guid,
+            link: entry.link,
+            title,
+            author: author.to_string(),
+            categories: feed.categories.clone(),
+            published,
+            updated: entry.updated.unwrap_or(published),
+            html: clean.html,
+            lead_image,
+            images: clean.images,
+        },
+    }
+}
+
+/// A title for an entry that has none: the start of its text, as feed readers do.
+fn untitled(html: &str) -> String {
+    let text = tidings_feed::text::plain(html);
+    let short: String = text.chars().take(40).collect();
+    if short.is_empty() {
+        "(untitled)".into()
+    } else if short.len() < text.len() {
+        format!("{short}…")
+    } else {
+        short
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    ok: usize,
+    deferred: usize,
+    failures: Vec<FeedFailure>,
+    new: usize,
+    updated: usize,
+    unchanged: usize,
+}
+
+/// The single writer: owns the store and the output folder for the whole run.
+fn write_results(
+    mut store: SqliteStore,
+    target: &Target,
+    mut rx: mpsc::Receiver<FeedResult>,
+    progress: &dyn Progress,
+) -> Result<Tally, EngineError> {
+    let mut tally = Tally::default();
+    while let Some(result) = rx.blocking_recv() {
+        match result {
+            FeedResult::Deferred => tally.deferred += 1,
+            FeedResult::Failed {
+                feed,
+                cause,
+                retry_after,
+            } => {
+                store.record_failure(&feed.url, &feed.name, &cause, retry_after)?;
+                progress.feed_done(&feed.name, false);
+                tally.failures.push(FeedFailure {
+                    name: feed.name,
+                    url: feed.url,
+                    cause,
+                });
+            }
+            FeedResult::NotModified { feed, ok } => {
+                store.record_not_modified(&ok)?;
+                tally.ok += 1;
+                progress.feed_done(&feed.name, true);
+            }
+            FeedResult::Fetched { feed, ok, articles } => {
+                match publish_feed(&mut store, target, &ok, articles, &mut tally) {
+                    Ok(()) => {
+                        tally.ok += 1;
+                        progress.feed_done(&feed.name, true);
+                    }
+                    // A disk error on one feed's posts fails that feed; its rows stay pending
+                    // and the next run finishes them.
+                    Err(e @ EngineError::Publish { .. }) => {
+                        let cause = e.to_string();
+                        store.record_failure(&feed.url, &feed.name, &cause, None)?;
+                        progress.feed_done(&feed.name, false);
+                        tally.failures.push(FeedFailure {
+                            name: feed.name,
+                            url: feed.url,
+                            cause,
+                        });
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+    Ok(tally)
+}
+
+/// Stores one feed's articles (one transaction), writes the new and changed posts, then marks
+/// them published (a second transaction). A crash between the two leaves rows pending, and the
+/// next run finishes them under the slugs already reserved: never a duplicate, never a loss.
+fn publish_feed(
+    store: &mut SqliteStore,
+    target: &Target,
+    ok: &FeedOk,
+    mut articles: Vec<Prepared>,
+    tally: &mut Tally,
+) -> Result<(), EngineError> {
+    let ids: Vec<&str> = articles.iter().map(|p| p.article.id.as_str()).collect();
+    let known = store.known(&ids)?;
+    let now = Timestamp::now();
+    let mut staged = Vec::new();
+    let mut fresh = 0;
+    for p in articles.drain(..) {
+        let mut article = p.article;
+        let old = known.get(&article.id);
+        if !p.dated {
+            // Undated entries keep the time they were first seen, so their hash is stable.
+            article.published = old.map_or(now, |k| k.published);
+            article.updated = article.published;
+        }
+        let content_hash = article.content_hash();
+        match old {
+            Some(k) if k.content_hash == content_hash => tally.unchanged += 1,
+            _ => {
+                if old.is_none() {
+                    fresh += 1;
+                }
+                staged.push(Staged {
+                    slug: old.map(|k| k.slug.clone()),
+                    slug_base: tidings_publish::slug_base(&article.title, &article.id),
+                    path: target.path_template().to_string(),
+                    content_hash,
+                    article,
+                });
+            }
+        }
+    }
+    let changed = staged.len();
+    let stored: Vec<StoredArticle> = store.stage(ok, staged)?;
+    for s in &stored {
+        target.write(&s.article, &s.path, false)?;
+    }
+    let ids: Vec<&str> = stored.iter().map(|s| s.article.id.as_str()).collect();
+    store.mark_published(&ids)?;
+    tally.new += fresh;
+    tally.updated += changed - fresh;
+    Ok(())
+}
+
+/// Writes the posts a crashed run staged but never finished.
+fn finish_pending(store: &mut SqliteStore, target: &Target) -> Result<usize, EngineError> {
+    let pending = store.pending()?;
+    for s in &pending {
+        target.write(&s.article, &s.path, true)?;
+    }
+    let ids: Vec<&str> = pending.iter().map(|s| s.article.id.as_str()).collect();
+    store.mark_published(&ids)?;
+    Ok(pending.len())
+}
+
+/// Re-renders every stored article; files whose bytes would not change are left alone.
+fn rewrite_all(store: &SqliteStore, target: &Target) -> Result<usize, EngineError> {
+    let mut written = 0;
+    let mut failure = None;
+    store.for_each_article(&mut |s| {
+        match target.write(&s.article, &s.path, true) {
+            Ok(true) => written += 1,
+            Ok(false) => {}
+            Err(e) => failure = Some(e),
+        }
+        Ok(())
+    })?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(written),
+    }
+}
+
+/// `tidings check`: fetches and parses every feed without touching the store or the output.
+/// Returns each feed with its entry count or its error.
+pub async fn check(config: &Config) -> Result<Vec<(Feed, Result<usize, String>)>, EngineError> {
+    let fetcher =
+        Fetcher::new(fetch_options(config)).map_err(|e| EngineError::Config(e.to_string()))?;
+    let tasks: Vec<_> = config
+        .feeds
+        .iter()
+        .cloned()
+        .map(|feed| {
+            let fetcher = fetcher.clone();
+            tokio::spawn(async move {
+                let r = match fetcher.fetch(&feed.url, &Validators::default()).await {
+                    Err(e) => Err(e.to_string()),
+                    Ok(FetchOutcome::NotModified) => Ok(0),
+                    Ok(FetchOutcome::Fetched {
+                        body, content_type, ..
+                    }) => {
+                        let cx = FeedContext {
+                            url: &feed.url,
+                            timezone: &feed.timezone,
+                        };
+                        tidings_feed::parse(&body, content_type.as_deref(), &cx)
+                            .map(|p| p.entries.len())
+                            .map_err(|e| e.to_string())
+                    }
+                };
+                (feed, r)
+            })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        out.push(
+            t.await
+                .map_err(|e| EngineError::Config(format!("check task failed: {e}")))?,
+        );
+    }
+    Ok(out)
+}

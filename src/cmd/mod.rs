@@ -1,0 +1,32 @@
+//! One file per command: arguments in, summary out. The work happens in the engine.
+
+pub mod check;
+pub mod demo;
+pub mod init;
+pub mod sign;
+pub mod status;
+pub mod sync;
+
+use std::path::Path;
+
+use anyhow::Context;
+use tidings_config::Config;
+
+/// Loads the config, with a hint when it does not exist yet.
+pub fn load_config(path: &Path) -> anyhow::Result<Config> {
+    if !path.exists() {
+        anyhow::bail!(
+            "{}: no such config file (run `tidings init` to write one, or pass -c FILE)",
+            path.display()
+        );
+    }
+    Config::load(path).context("invalid config")
+}
+
+/// A multi-thread tokio runtime for commands that do network work.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
