@@ -283,6 +283,8 @@ mod tests {
             "LOCALHOST.",
             "x.localhost",
             "a.b.LocalHost",
+            "ｌｏｃａｌｈｏｓｔ",
+            "xn--ls8h.localhost",
             "box.localdomain",
             "localdomain.",
         ] {
