@@ -163,7 +163,9 @@ fn prolog_span(bytes: &[u8]) -> Option<(usize, usize)> {
 
 /// Position of the quoted value of `encoding=` inside a prolog.
 fn encoding_value(prolog: &[u8]) -> Option<(usize, usize)> {
-    let key = prolog.windows(8).position(|w| w.eq_ignore_ascii_case(b"encoding"))?;
+    let key = prolog
+        .windows(8)
+        .position(|w| w.eq_ignore_ascii_case(b"encoding"))?;
     let mut i = key + 8;
     while prolog.get(i)?.is_ascii_whitespace() {
         i += 1;
@@ -226,7 +228,15 @@ mod tests {
 
     #[test]
     fn aliases_without_whatwg_names() {
-        for label in ["cp936", "CP936", "ms936", "gb_2312-80", "gb2312", "GBK", "x-gbk"] {
+        for label in [
+            "cp936",
+            "CP936",
+            "ms936",
+            "gb_2312-80",
+            "gb2312",
+            "GBK",
+            "x-gbk",
+        ] {
             assert_eq!(lookup(label), Some(GB18030), "{label}");
         }
         assert_eq!(lookup("cp950"), Some(encoding_rs::BIG5));
@@ -245,7 +255,10 @@ mod tests {
     fn valid_utf8_wins_over_declared_gbk() {
         let doc = "<?xml version='1.0' encoding='gbk'?><rss>早晨</rss>";
         let text = to_utf8(doc.as_bytes(), Some("text/xml; charset=gbk"));
-        assert_eq!(text, "<?xml version='1.0' encoding='UTF-8'?><rss>早晨</rss>");
+        assert_eq!(
+            text,
+            "<?xml version='1.0' encoding='UTF-8'?><rss>早晨</rss>"
+        );
     }
 
     #[test]
@@ -291,7 +304,8 @@ mod tests {
 
     #[test]
     fn unlabelled_gbk_is_guessed() {
-        let bytes = gbk("<rss><title>这是一段没有声明编码的中文文字，用来测试编码猜测。</title></rss>");
+        let bytes =
+            gbk("<rss><title>这是一段没有声明编码的中文文字，用来测试编码猜测。</title></rss>");
         let text = to_utf8(&bytes, None);
         assert!(text.contains("没有声明编码"), "{text}");
     }
@@ -299,7 +313,10 @@ mod tests {
     #[test]
     fn charset_param_parsing() {
         assert_eq!(charset_param("text/xml;charset=GBK"), Some("GBK"));
-        assert_eq!(charset_param("text/xml; q=1; charset = utf-8 "), Some("utf-8"));
+        assert_eq!(
+            charset_param("text/xml; q=1; charset = utf-8 "),
+            Some("utf-8")
+        );
         assert_eq!(charset_param("text/xml"), None);
         assert_eq!(charset_param("text/xml; charset="), None);
     }
@@ -310,7 +327,10 @@ mod tests {
         // (A lone 雪 would be D1 A9, which happens to be valid UTF-8 and would win.)
         bytes.extend(gbk("<a>下雪了</a>"));
         let text = to_utf8(&bytes, None);
-        assert!(text.ends_with("encoding=\"UTF-8\"?><a>下雪了</a>"), "{text:?}");
+        assert!(
+            text.ends_with("encoding=\"UTF-8\"?><a>下雪了</a>"),
+            "{text:?}"
+        );
     }
 
     #[test]

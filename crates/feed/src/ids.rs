@@ -78,7 +78,9 @@ mod tests {
         let b = EntryIds::new("http://f/").next(Some("g1"), Some("http://x/"), "u", "d");
         assert_eq!(a, b, "guid alone decides");
         assert_eq!(a.len(), 32);
-        assert!(a.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(a
+            .bytes()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
     }
 
     #[test]
@@ -114,7 +116,10 @@ mod tests {
         let unique: HashSet<_> = first.iter().collect();
         assert_eq!(unique.len(), 4);
         assert_eq!(first, run());
-        assert_eq!(first[0], EntryIds::new("f").next(Some("same"), None, "", ""));
+        assert_eq!(
+            first[0],
+            EntryIds::new("f").next(Some("same"), None, "", "")
+        );
     }
 
     #[test]

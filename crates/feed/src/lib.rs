@@ -106,11 +106,7 @@ fn feed_parser(tz: &TimeZone) -> feed_rs::parser::Parser {
 /// Rejects what is plainly not XML before any repair work; the cause says what it looks like.
 fn sniff_markup(body: &str) -> Result<(), String> {
     let head = first_markup(body);
-    let lower: String = head
-        .chars()
-        .take(16)
-        .flat_map(char::to_lowercase)
-        .collect();
+    let lower: String = head.chars().take(16).flat_map(char::to_lowercase).collect();
     if lower.starts_with("<!doctype html") || lower.starts_with("<html") {
         return Err("looks like HTML".into());
     }
@@ -228,7 +224,10 @@ fn convert(raw: RawFeed, doc: &str, is_json: bool, cx: &FeedContext) -> ParsedFe
         .into_iter()
         .enumerate()
         .map(|(i, e)| {
-            let scope = scopes.get(i).filter(|_| scopes_fit).and_then(Option::as_ref);
+            let scope = scopes
+                .get(i)
+                .filter(|_| scopes_fit)
+                .and_then(Option::as_ref);
             convert_entry(e, scope, &bases, is_json, &mut ids)
         })
         .collect();
@@ -263,7 +262,7 @@ fn convert_entry(
         .authors
         .first()
         .and_then(|p| p.name.as_deref())
-        .map(text::plain)
+        .map(author_name)
         .filter(|a| !a.is_empty());
     let mut content = e
         .content
@@ -283,11 +282,24 @@ fn convert_entry(
         link,
         title,
         author,
-        published: e.published.and_then(|t| jiff_time(t.timestamp(), t.timestamp_subsec_nanos())),
-        updated: e.updated.and_then(|t| jiff_time(t.timestamp(), t.timestamp_subsec_nanos())),
+        published: e
+            .published
+            .and_then(|t| jiff_time(t.timestamp(), t.timestamp_subsec_nanos())),
+        updated: e
+            .updated
+            .and_then(|t| jiff_time(t.timestamp(), t.timestamp_subsec_nanos())),
         content,
         base: base.map(String::from),
         media_image,
+    }
+}
+
+/// RSS `author` is "email (Name)"; feed-rs leaves the parentheses on the name.
+fn author_name(raw: &str) -> String {
+    let name = text::plain(raw);
+    match name.strip_prefix('(').and_then(|n| n.strip_suffix(')')) {
+        Some(inner) if !inner.contains(['(', ')']) => inner.trim().to_string(),
+        _ => name,
     }
 }
 
@@ -327,7 +339,11 @@ fn media_image(e: &RawEntry, base: Option<&Url>, bases: &Bases) -> Option<String
     let from_links = || {
         e.links
             .iter()
-            .filter(|l| l.media_type.as_deref().is_some_and(|t| t.starts_with("image/")))
+            .filter(|l| {
+                l.media_type
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with("image/"))
+            })
             .find_map(|l| bases.absolute(&l.href, base))
     };
     let from_thumbnails = || {

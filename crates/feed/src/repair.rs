@@ -408,7 +408,10 @@ mod tests {
 
     #[test]
     fn ampersand_in_attribute_and_at_end() {
-        assert_eq!(repair("<a href='?x=1&y=2'>&"), "<a href='?x=1&amp;y=2'>&amp;");
+        assert_eq!(
+            repair("<a href='?x=1&y=2'>&"),
+            "<a href='?x=1&amp;y=2'>&amp;"
+        );
     }
 
     #[test]
@@ -427,18 +430,25 @@ mod tests {
 
     #[test]
     fn controls_removed_everywhere() {
-        let doc = "<t>a\u{0}b\u{1}\u{8}c\u{B}\u{C}\u{1F}\t\n\r<![CDATA[x\u{0}y]]>\u{FFFE}\u{FFFF}</t>";
+        let doc =
+            "<t>a\u{0}b\u{1}\u{8}c\u{B}\u{C}\u{1F}\t\n\r<![CDATA[x\u{0}y]]>\u{FFFE}\u{FFFF}</t>";
         assert_eq!(repair(doc), "<t>abc\t\n\r<![CDATA[xy]]></t>");
     }
 
     #[test]
     fn leading_blank_lines_removed() {
-        assert_eq!(repair("\n\n \u{FEFF}<?xml version=\"1.0\"?><a/>"), "<?xml version=\"1.0\"?><a/>");
+        assert_eq!(
+            repair("\n\n \u{FEFF}<?xml version=\"1.0\"?><a/>"),
+            "<?xml version=\"1.0\"?><a/>"
+        );
     }
 
     #[test]
     fn rss_without_version_gets_one() {
-        assert_eq!(repair("<rss><channel/></rss>"), "<rss version=\"2.0\"><channel/></rss>");
+        assert_eq!(
+            repair("<rss><channel/></rss>"),
+            "<rss version=\"2.0\"><channel/></rss>"
+        );
         assert_eq!(
             repair("<?xml version=\"1.0\"?>\n<rss xmlns:dc=\"x\">"),
             "<?xml version=\"1.0\"?>\n<rss version=\"2.0\" xmlns:dc=\"x\">"
@@ -446,9 +456,15 @@ mod tests {
         assert_eq!(repair("<rss version='2.01'>"), "<rss version='2.0'>");
         assert_eq!(repair("<rss version=\"0.91\">"), "<rss version=\"0.91\">");
         // Only the root element is touched, and only when it is rss.
-        assert_eq!(repair("<feed><rss></rss></feed>"), "<feed><rss></rss></feed>");
+        assert_eq!(
+            repair("<feed><rss></rss></feed>"),
+            "<feed><rss></rss></feed>"
+        );
         assert_eq!(repair("<rssx>"), "<rssx>");
-        assert_eq!(repair("<rss xversion=\"1\">"), "<rss version=\"2.0\" xversion=\"1\">");
+        assert_eq!(
+            repair("<rss xversion=\"1\">"),
+            "<rss version=\"2.0\" xversion=\"1\">"
+        );
     }
 
     #[test]

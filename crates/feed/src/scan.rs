@@ -19,7 +19,8 @@ pub(crate) fn entry_bases(doc: &str, document_url: Option<&Url>) -> Vec<Option<U
         match reader.read_event() {
             Ok(Event::Start(start)) => {
                 depth += 1;
-                if let Some(base) = declared_base(&start, bases.last().map(|b| &b.1), document_url) {
+                if let Some(base) = declared_base(&start, bases.last().map(|b| &b.1), document_url)
+                {
                     bases.push((depth, base));
                 }
                 if entry_depth.is_none() && is_entry(&start) {
@@ -57,7 +58,9 @@ fn is_entry(start: &BytesStart) -> bool {
 /// The element's own `xml:base`, resolved against the base in scope.
 fn declared_base(start: &BytesStart, scope: Option<&Url>, document: Option<&Url>) -> Option<Url> {
     let attr = start.try_get_attribute("xml:base").ok()??;
-    let value = attr.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok()?;
+    let value = attr
+        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+        .ok()?;
     let value = value.trim();
     match Url::parse(value) {
         Ok(url) => Some(url),
@@ -94,7 +97,10 @@ pub(crate) fn locate_error(doc: &str) -> Option<(usize, String)> {
 
 fn line_of(doc: &str, byte: usize) -> usize {
     let end = byte.min(doc.len());
-    1 + doc.as_bytes()[..end].iter().filter(|b| **b == b'\n').count()
+    1 + doc.as_bytes()[..end]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
 }
 
 #[cfg(test)]
@@ -127,7 +133,10 @@ mod tests {
         let doc = r#"<rss xml:base="/news/"><channel><item/></channel></rss>"#;
         let url = Url::parse("http://c.example/feed.xml").ok();
         let got = entry_bases(doc, url.as_ref());
-        assert_eq!(got[0].as_ref().map(Url::as_str), Some("http://c.example/news/"));
+        assert_eq!(
+            got[0].as_ref().map(Url::as_str),
+            Some("http://c.example/news/")
+        );
         assert_eq!(entry_bases(doc, None), [None]);
     }
 
