@@ -535,3 +535,38 @@ fn broken_json_is_an_error() {
     let message = err(b"{\"version\": \"2\", \"title\": \"t\", \"items\": []}");
     assert!(message.contains("unsupported version"), "{message}");
 }
+
+#[test]
+fn atom_namespaced_dates_in_rss() {
+    let doc =
+        "<rss version=\"2.0\" xmlns:a10=\"http://www.w3.org/2005/Atom\"><channel><title>T</title>\
+        <item><title>t</title><pubDate>Thu, 28 Oct 2021 14:08:07 GMT+8</pubDate>\
+        <a10:updated>2021-10-29 09:00:00</a10:updated></item></channel></rss>";
+    let e = &ok(doc.as_bytes()).entries[0];
+    assert_eq!(e.published, ts("2021-10-28T06:08:07Z"));
+    assert_eq!(e.updated, ts("2021-10-29T01:00:00Z"));
+}
+
+#[test]
+fn rss091_with_doctype_and_entities() {
+    let doc = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n\
+        <!DOCTYPE rss PUBLIC \"-//Netscape Communications//DTD RSS 0.91//EN\" \
+        \"http://my.netscape.com/publish/formats/rss-0.91.dtd\">\n\
+        <rss version=\"0.91\"><channel><title>Old</title><link>http://old.example.com/</link>\
+        <item><title>caf\u{e9} &eacute;t&eacute;</title><link>http://old.example.com/1</link></item>\
+        </channel></rss>";
+    let latin1 = encoding_rs::WINDOWS_1252.encode(doc).0.into_owned();
+    let feed = ok(&latin1);
+    assert_eq!(titles(&feed), ["café été"]);
+}
+
+#[test]
+fn entries_keep_document_order() {
+    let items: String = (0..30)
+        .map(|i| format!("<item><title>n{i}</title><guid>g{i}</guid></item>"))
+        .collect();
+    let feed = ok(rss(&items).as_bytes());
+    let want: Vec<String> = (0..30).map(|i| format!("n{i}")).collect();
+    assert_eq!(titles(&feed), want);
+    assert_unique_ids(&feed.entries);
+}
