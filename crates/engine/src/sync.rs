@@ -59,6 +59,8 @@ pub struct SyncReport {
     pub unchanged: usize,
     /// Posts finished from a previous run that stopped midway.
     pub recovered: usize,
+    /// This was a `--rewrite` run: `rewritten` and `unchanged` count post files.
+    pub rewrite: bool,
     /// Posts rewritten by `--rewrite`.
     pub rewritten: usize,
     pub elapsed: Duration,
@@ -66,6 +68,15 @@ pub struct SyncReport {
 
 impl std::fmt::Display for SyncReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.rewrite {
+            return write!(
+                f,
+                "posts: {} rewritten, {} unchanged in {:.2}s",
+                self.rewritten,
+                self.unchanged,
+                self.elapsed.as_secs_f64()
+            );
+        }
         write!(
             f,
             "feeds: {} ok, {} failed",
@@ -82,9 +93,6 @@ impl std::fmt::Display for SyncReport {
         )?;
         if self.recovered > 0 {
             write!(f, ", {} recovered", self.recovered)?;
-        }
-        if self.rewritten > 0 {
-            write!(f, ", {} rewritten", self.rewritten)?;
         }
         write!(f, " in {:.2}s", self.elapsed.as_secs_f64())
     }
@@ -106,7 +114,8 @@ pub async fn sync(
     target.sweep()?;
     report.recovered = finish_pending(&mut store, &target)?;
     if options.rewrite {
-        report.rewritten = rewrite_all(&store, &target)?;
+        report.rewrite = true;
+        (report.rewritten, report.unchanged) = rewrite_all(&store, &target)?;
         report.elapsed = started.elapsed();
         return Ok(report);
     }
@@ -472,20 +481,21 @@ fn finish_pending(store: &mut SqliteStore, target: &Target) -> Result<usize, Eng
 }
 
 /// Re-renders every stored article; files whose bytes would not change are left alone.
-fn rewrite_all(store: &SqliteStore, target: &Target) -> Result<usize, EngineError> {
-    let mut written = 0;
+/// Returns (rewritten, unchanged).
+fn rewrite_all(store: &SqliteStore, target: &Target) -> Result<(usize, usize), EngineError> {
+    let (mut written, mut same) = (0, 0);
     let mut failure = None;
     store.for_each_article(&mut |s| {
         match target.write(&s.article, &s.path, true) {
             Ok(true) => written += 1,
-            Ok(false) => {}
+            Ok(false) => same += 1,
             Err(e) => failure = Some(e),
         }
         Ok(())
     })?;
     match failure {
         Some(e) => Err(e),
-        None => Ok(written),
+        None => Ok((written, same)),
     }
 }
 

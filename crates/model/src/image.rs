@@ -34,10 +34,17 @@ impl ImagePolicy {
         match self {
             ImagePolicy::Direct => url.to_string(),
             ImagePolicy::Template(t) => t
-                .replace("{url_encoded}", &utf8_percent_encode(url, COMPONENT).to_string())
+                .replace(
+                    "{url_encoded}",
+                    &utf8_percent_encode(url, COMPONENT).to_string(),
+                )
                 .replace("{url}", url),
             ImagePolicy::Builtin { public_url, key } => {
-                format!("{}/{}", public_url.trim_end_matches('/'), sign_path(key, url))
+                format!(
+                    "{}/{}",
+                    public_url.trim_end_matches('/'),
+                    sign_path(key, url)
+                )
             }
         }
     }
@@ -83,7 +90,10 @@ mod tests {
     #[test]
     fn template_with_raw_url_matches_the_seed_prefix() {
         let p = ImagePolicy::Template("https://cors.zfour.workers.dev/?{url}".into());
-        assert_eq!(p.apply(IMG), format!("https://cors.zfour.workers.dev/?{IMG}"));
+        assert_eq!(
+            p.apply(IMG),
+            format!("https://cors.zfour.workers.dev/?{IMG}")
+        );
     }
 
     #[test]
@@ -98,7 +108,10 @@ mod tests {
     #[test]
     fn builtin_round_trips_and_rejects_tampering() {
         let key = b"secret".to_vec();
-        let p = ImagePolicy::Builtin { public_url: "https://img.example.com/".into(), key: key.clone() };
+        let p = ImagePolicy::Builtin {
+            public_url: "https://img.example.com/".into(),
+            key: key.clone(),
+        };
         let out = p.apply(IMG);
         let rest = out.strip_prefix("https://img.example.com/").unwrap();
         let (sig, b64) = rest.split_once('/').unwrap();

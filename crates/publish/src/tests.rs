@@ -333,9 +333,10 @@ fn dump_for_js_yaml() {
     let dir = std::path::PathBuf::from(dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut cases: Vec<String> = NASTY.iter().map(|s| s.to_string()).collect();
-    let specials: Vec<char> = "'\":#-? \t\n\r\\|>%@`&*![]{},.~01yn\u{85}\u{2028}\u{2029}\u{feff}\0\u{a0}新"
-        .chars()
-        .collect();
+    let specials: Vec<char> =
+        "'\":#-? \t\n\r\\|>%@`&*![]{},.~01yn\u{85}\u{2028}\u{2029}\u{feff}\0\u{a0}新"
+            .chars()
+            .collect();
     let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = move || {
         state ^= state << 13;
@@ -359,7 +360,15 @@ fn dump_for_js_yaml() {
     }
     for (i, s) in cases.iter().enumerate() {
         let a = article(s, s, &[s]);
-        std::fs::write(dir.join(format!("{i}.md")), hexo_post(&a, "", Some(s), &rfc2822())).unwrap();
-        std::fs::write(dir.join(format!("{i}.hex")), tidings_model::hex(s.as_bytes())).unwrap();
+        std::fs::write(
+            dir.join(format!("{i}.md")),
+            hexo_post(&a, "", Some(s), &rfc2822()),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join(format!("{i}.hex")),
+            tidings_model::hex(s.as_bytes()),
+        )
+        .unwrap();
     }
 }

@@ -1,0 +1,8 @@
+//! End-to-end tests: the real `tidings` binary against the in-process fixture server, a real
+//! SQLite store in a temp folder, and (in `hexo`) real Hexo from npm.
+
+mod commands;
+mod common;
+mod hexo;
+mod seed;
+mod sync;
