@@ -71,7 +71,13 @@ pub fn try_clean(raw_html: &str, base: Option<&str>) -> Result<CleanHtml, Conten
 }
 
 fn finish(html: &str, base: Option<&str>) -> Result<CleanHtml, ContentError> {
-    let sanitized = sanitize::sanitize(html, base.and_then(sanitize::parse_base));
+    let mut sanitized = sanitize::sanitize(html, base.and_then(sanitize::parse_base));
+    if sanitized.contains("<table") {
+        // Foster parenting (content misplaced inside a table) builds trees that parse
+        // differently once serialized, e.g. `<p><table><div>` gives a div inside a p. One more
+        // parse settles them; only articles with tables pay for it. URLs are absolute by now.
+        sanitized = sanitize::sanitize(&sanitized, None);
+    }
     postpass::run(&sanitized).map_err(|source| ContentError::PostPass {
         base: describe(base),
         source,

@@ -170,16 +170,24 @@ pub fn encode_attribute(value: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Headings: the parser closes an open heading when another heading starts directly inside
+/// it, so a heading whose parent is a heading (possible once an unknown element between them
+/// was unwrapped) would re-parse as a sibling. [`tidy`] unwraps the inner one.
+const HEADINGS: [&str; 6] = ["h1", "h2", "h3", "h4", "h5", "h6"];
+
 struct Open<'a> {
     name: &'a str,
     /// Where the start tag begins in the output.
     tag_at: usize,
     /// Where the element's content begins in the output.
     content_at: usize,
+    /// The tags were left out (a heading directly inside a heading); the content stays.
+    unwrapped: bool,
 }
 
-/// Removes empty `div`/`span` wrappers (nested ones too, in one pass) and restores the newline
-/// a parser eats after `<pre>`.
+/// Fixes what ammonia's serialization would re-parse differently, and drops empty wrappers:
+/// removes empty `div`/`span` (nested ones too, in one pass), unwraps a heading directly
+/// inside a heading, and restores the newline a parser eats after `<pre>`.
 pub fn tidy(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut open: Vec<Open<'_>> = Vec::new();
@@ -201,27 +209,41 @@ pub fn tidy(html: &str) -> String {
         if let Some(name) = tag.strip_prefix("</") {
             close(&mut out, &mut open, tag, name.trim_end_matches('>'));
         } else {
-            let name = tag_name(tag);
-            let tag_at = out.len();
-            out.push_str(tag);
-            if !VOID.contains(&name) {
-                open.push(Open {
-                    name,
-                    tag_at,
-                    content_at: out.len(),
-                });
-            }
+            start(&mut out, &mut open, tag);
         }
     }
     out
+}
+
+/// The innermost element whose tags are written.
+fn parent<'o, 'a>(open: &'o [Open<'a>]) -> Option<&'o Open<'a>> {
+    open.iter().rev().find(|o| !o.unwrapped)
+}
+
+fn start<'a>(out: &mut String, open: &mut Vec<Open<'a>>, tag: &'a str) {
+    let name = tag_name(tag);
+    let unwrapped =
+        HEADINGS.contains(&name) && parent(open).is_some_and(|p| HEADINGS.contains(&p.name));
+    let tag_at = out.len();
+    if !unwrapped {
+        out.push_str(tag);
+    }
+    if !VOID.contains(&name) {
+        open.push(Open {
+            name,
+            tag_at,
+            content_at: out.len(),
+            unwrapped,
+        });
+    }
 }
 
 fn push_text(out: &mut String, open: &[Open<'_>], text: &str) {
     if text.is_empty() {
         return;
     }
-    if let Some(top) = open.last() {
-        let first_in_eater = NEWLINE_EATERS.contains(&top.name) && out.len() == top.content_at;
+    if let Some(p) = parent(open) {
+        let first_in_eater = NEWLINE_EATERS.contains(&p.name) && out.len() == p.content_at;
         if first_in_eater && text.starts_with('\n') {
             out.push('\n');
         }
@@ -234,6 +256,9 @@ fn close(out: &mut String, open: &mut Vec<Open<'_>>, tag: &str, name: &str) {
         out.push_str(tag);
         return;
     };
+    if top.unwrapped {
+        return;
+    }
     let content = &out[top.content_at..];
     let empty = match top.name {
         "div" => content.trim_ascii().is_empty(),
@@ -279,6 +304,18 @@ mod tests {
         assert_eq!(tidy("<pre>\nx</pre>"), "<pre>\n\nx</pre>");
         assert_eq!(tidy("<pre>x\n</pre>"), "<pre>x\n</pre>");
         assert_eq!(tidy("<pre><div></div>\nx</pre>"), "<pre>\n\nx</pre>");
+    }
+
+    #[test]
+    fn a_heading_inside_a_heading_is_unwrapped() {
+        assert_eq!(
+            tidy("<h1>a<h2>b<h3>c</h3></h2></h1><h2>d</h2>"),
+            "<h1>abc</h1><h2>d</h2>"
+        );
+        assert_eq!(
+            tidy("<h1><a href=\"x\"><h2>b</h2></a></h1>"),
+            "<h1><a href=\"x\"><h2>b</h2></a></h1>"
+        );
     }
 
     #[test]

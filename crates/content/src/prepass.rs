@@ -46,7 +46,8 @@ struct Selectors {
 
 // Parsing selectors costs more than rewriting a short article, so it happens once.
 static SELECTORS: LazyLock<Selectors> = LazyLock::new(|| Selectors {
-    img: parse_selector("img"),
+    // html5ever turns `<image>` into `<img>`, so the pre-pass must see it as one too.
+    img: parse_selector("img, image"),
     noscript: parse_selector("noscript"),
 });
 
@@ -112,10 +113,14 @@ fn run_at_depth(html: &str, depth: u8) -> Result<String, RewritingError> {
 
 /// Gives `img` its real `src`; returns whether the URL came from a lazy-loading attribute.
 fn promote_lazy_image(el: &mut Element) -> bool {
+    if el.tag_name() == "image" {
+        // A constant, valid name: cannot fail.
+        let _ = el.set_tag_name("img");
+    }
     let lazy = LAZY_ATTRS
         .iter()
         .filter_map(|name| el.get_attribute(name))
-        .find(|value| !value.trim().is_empty());
+        .find(|value| !is_placeholder(value));
     let promoted = lazy.is_some();
     let src = match lazy {
         Some(url) => Some(url),
@@ -166,13 +171,13 @@ fn set(el: &mut Element, name: &str, value: &str) {
 
 /// Whether `src` is a stand-in a lazy loader swaps out: empty, inline data, `about:blank`, or a
 /// spacer/placeholder/loading image.
-pub fn is_placeholder(src: &str) -> bool {
+pub(crate) fn is_placeholder(src: &str) -> bool {
     let src = src.trim().to_ascii_lowercase();
     if src.is_empty() || src.starts_with("data:") || src.starts_with("about:") {
         return true;
     }
     let path = src.split(['?', '#']).next().unwrap_or("");
-    let name = path.rsplit('/').next().unwrap_or("");
+    let name = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
     const MARKERS: [&str; 8] = [
         "spacer",
         "placeholder",
@@ -231,6 +236,15 @@ mod tests {
             let out = pre(&format!(r#"<img src="{src}" alt="a">"#));
             assert!(!out.contains("src="), "{src}: {out}");
         }
+    }
+
+    #[test]
+    fn image_is_an_img() {
+        let out = pre(r#"<image data-src="/a.jpg" src="blank.gif">"#);
+        assert!(
+            out.starts_with(r#"<img "#) && out.contains(r#"src="/a.jpg""#),
+            "{out}"
+        );
     }
 
     #[test]

@@ -14,91 +14,34 @@ use std::sync::LazyLock;
 use ammonia::{Builder, UrlRelative};
 use url::Url;
 
+use crate::prepass::is_placeholder;
+
 /// Elements kept (without their attributes unless listed below).
+#[rustfmt::skip]
 pub const ALLOWED_TAGS: &[&str] = &[
-    "p",
-    "br",
-    "hr",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "blockquote",
-    "pre",
-    "code",
-    "em",
-    "strong",
-    "b",
-    "i",
-    "u",
-    "s",
-    "sub",
-    "sup",
-    "small",
-    "mark",
-    "del",
-    "ins",
-    "abbr",
-    "cite",
-    "q",
-    "kbd",
-    "samp",
-    "var",
-    "ruby",
-    "rt",
-    "rp",
-    "ul",
-    "ol",
-    "li",
-    "dl",
-    "dt",
-    "dd",
-    "table",
-    "thead",
-    "tbody",
-    "tfoot",
-    "tr",
-    "th",
-    "td",
-    "caption",
-    "figure",
-    "figcaption",
-    "img",
-    "a",
-    "div",
-    "span",
-    "section",
-    "article",
-    "header",
-    "footer",
-    "aside",
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "code", "em",
+    "strong", "b", "i", "u", "s", "sub", "sup", "small", "mark", "del", "ins", "abbr", "cite",
+    "q", "kbd", "samp", "var", "ul", "ol", "li", "dl", "dt", "dd", "table", "thead", "tbody",
+    "tfoot", "tr", "th", "td", "caption", "figure", "figcaption", "img", "a", "div", "span",
+    "section", "article", "header", "footer", "aside",
     // Block containers the HTML parser treats as "special": unwrapping them could let the
     // re-parse of our own output nest differently (`<li><nav><li>` → `<li><li>`), which would
     // break idempotence. They are inert, so they stay.
-    "center",
-    "nav",
-    "main",
-    "hgroup",
-    "search",
-    "fieldset",
-    "legend",
-    "address",
-    "details",
-    "summary",
-    "menu",
-    "dir",
-    "listing",
+    "center", "nav", "main", "hgroup", "search", "fieldset", "legend", "address", "details",
+    "summary", "menu", "dir", "listing",
 ];
 
 /// Elements removed together with everything inside them. Besides active content this lists
 /// the remaining parser scope markers (`button`, `marquee`, …): unwrapping those has the same
 /// re-parse problem as above, and their content is page furniture anyway.
+#[rustfmt::skip]
 pub const REMOVED_WITH_CONTENT: &[&str] = &[
     "script", "style", "template", "iframe", "object", "embed", "applet", "svg", "math",
-    "noscript", "noembed", "noframes", "frameset", "frame", "form", "select", "textarea", "button",
-    "video", "audio", "canvas", "marquee",
+    "noscript", "noembed", "noframes", "frameset", "frame", "form", "select", "textarea",
+    "button", "video", "audio", "canvas", "marquee",
+    // Ruby annotations: the parser closes `rt`/`rp` by implied end tags, which an unwrapped
+    // element in between defeats on the first parse but not on the second. The base text stays.
+    "rt", "rp",
 ];
 
 const LINK_REL: &str = "noopener noreferrer nofollow";
@@ -167,7 +110,11 @@ fn builder() -> Builder<'static> {
 fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Option<Cow<'u, str>> {
     match (element, attribute) {
         ("a", "href") => absolute_url(value, LINK_SCHEMES).map(Cow::Owned),
-        ("img", "src") => absolute_url(value, IMAGE_SCHEMES).map(Cow::Owned),
+        // A stand-in image is junk wherever it comes from; the pre-pass drops most of them,
+        // this catches those it cannot see (and keeps the second `clean` from disagreeing).
+        ("img", "src") => absolute_url(value, IMAGE_SCHEMES)
+            .filter(|url| !is_placeholder(url))
+            .map(Cow::Owned),
         (_, "width" | "height" | "colspan" | "rowspan" | "start") => {
             number(value).map(Cow::Borrowed)
         }
