@@ -34,7 +34,11 @@ fn hexo_generates_the_synced_posts_under_their_categories() {
         format!(
             "<rss version=\"2.0\"><channel><title>Z</title><item><title><![CDATA[{nasty}]]></title>\
              <guid>seed-like-1</guid><description>&lt;p&gt;正文&lt;/p&gt;</description>\
-             <pubDate>Sun, 23 Jan 2022 15:27:25 GMT</pubDate></item></channel></rss>"
+             <pubDate>Sun, 23 Jan 2022 15:27:25 GMT</pubDate></item>\
+             <item><title>Template syntax in prose</title><guid>tpl-1</guid>\
+             <description><![CDATA[<p>Write {{{{ user.name }}}} or {{% if x %}} in a template.</p>\n\n\
+             <p>*not emphasis*</p>\n\n    <p>indented</p><pre>a\n\nb</pre>]]></description>\
+             <pubDate>Sat, 22 Jan 2022 10:00:00 GMT</pubDate></item></channel></rss>"
         ),
     );
     let config = std::fs::read_to_string(blog.path().join("tidings.toml")).unwrap()
@@ -95,6 +99,18 @@ fn hexo_generates_the_synced_posts_under_their_categories() {
         "{page}"
     );
     assert!(page.contains("<p>正文</p>"), "{page}");
+
+    // Template-looking prose survives Nunjucks, and blank lines do not turn HTML into Markdown.
+    let tpl = walk(&public)
+        .into_iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .find(|p| p.contains("post-title\">Template syntax in prose"))
+        .expect("the template-syntax post was generated");
+    // `&#123;` is `{` to a browser: the reader sees the prose as written.
+    let shown = tpl.replace("&#123;", "{");
+    assert!(shown.contains("{{ user.name }}") && shown.contains("{% if x %}"), "{tpl}");
+    assert!(tpl.contains("<p>*not emphasis*</p>") && !tpl.contains("<em>"), "{tpl}");
+    assert!(tpl.contains("<pre>a\n\nb</pre>") || tpl.contains("<pre>a&#10;&#10;b</pre>"), "{tpl}");
 
     // Every post Tidings wrote became a page: none was skipped by a YAML error.
     let posts = std::fs::read_dir(blog.posts_dir()).unwrap().count();

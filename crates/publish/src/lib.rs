@@ -3,6 +3,7 @@
 //! Rendering is pure: an [`Article`] plus the final (image-routed) HTML in, the post text out.
 //! The only I/O is [`atomic_write`] and [`remove_temp_files`].
 
+mod body;
 mod fs;
 mod slug;
 pub mod yaml;
@@ -60,7 +61,7 @@ pub fn hexo_post(
     out.push_str("---\n");
     out.push_str(&front_matter(article, lead_image, opts));
     out.push_str("---\n\n");
-    out.push_str(body_html);
+    out.push_str(&body::hexo_body(body_html));
     out.push('\n');
     out
 }

@@ -108,7 +108,7 @@ fn post_layout() {
         comments: false\n\
         date: Sun, 23 Jan 2022 15:27:25 GMT\n\
         updated: Mon, 24 Jan 2022 01:02:03 GMT\n\
-        ---\n\n<p>body</p>\n";
+        ---\n\n<div>\n<p>body</p>\n</div>\n";
     assert_eq!(post, expected);
 }
 

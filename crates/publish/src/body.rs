@@ -1,0 +1,105 @@
+//! The post body as Hexo needs it.
+//!
+//! Hexo does not treat a post body as HTML: it runs Nunjucks over it first (`{{`, `{%` and `{#`
+//! open template tags, and an article that merely mentions `{{ name }}` fails to build), then
+//! Markdown, where a blank line ends a raw-HTML block and whatever follows is read as Markdown
+//! (`*` becomes emphasis, indented lines become code). So the body is wrapped in one `<div>`, has
+//! no blank lines, and never contains a template opener. Browsers render the result the same.
+
+/// Cleaned HTML → a body Hexo passes through untouched.
+pub fn hexo_body(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() + 32);
+    out.push_str("<div>\n");
+    let mut pre_depth = 0usize;
+    let mut line_start = out.len();
+    let mut rest = html;
+    while let Some(c) = rest.chars().next() {
+        let step = c.len_utf8();
+        match c {
+            '<' if starts_tag(rest, "<pre") => pre_depth += 1,
+            '<' if starts_tag(rest, "</pre") => pre_depth = pre_depth.saturating_sub(1),
+            _ => {}
+        }
+        match c {
+            '{' if rest[1..].starts_with(['{', '%', '#']) => out.push_str("&#123;"),
+            // Inside <pre> a newline is content: keep it, as a character reference.
+            '\n' if pre_depth > 0 => out.push_str("&#10;"),
+            '\n' => {
+                if out[line_start..].trim().is_empty() {
+                    out.truncate(line_start);
+                } else {
+                    out.push('\n');
+                    line_start = out.len();
+                }
+            }
+            '\r' => {}
+            _ => out.push(c),
+        }
+        rest = &rest[step..];
+    }
+    if !out[line_start..].trim().is_empty() {
+        out.push('\n');
+    } else {
+        out.truncate(line_start);
+    }
+    out.push_str("</div>");
+    out
+}
+
+/// Whether `s` starts with the tag `name` (`<pre` but not `<prefix`).
+fn starts_tag(s: &str, name: &str) -> bool {
+    let (s, n) = (s.as_bytes(), name.len());
+    s.len() > n
+        && s[..n].eq_ignore_ascii_case(name.as_bytes())
+        && matches!(s[n], b'>' | b' ' | b'\t' | b'\n' | b'/')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_openers_are_neutralised() {
+        let out = hexo_body("<p>{{ user.name }} {% if x %} {# c #} {{</p>");
+        assert!(
+            !out.contains("{{") && !out.contains("{%") && !out.contains("{#"),
+            "{out}"
+        );
+        assert!(out.contains("&#123;{ user.name }}"), "{out}");
+        assert_eq!(
+            hexo_body("<p>a { b } c</p>"),
+            "<div>\n<p>a { b } c</p>\n</div>"
+        );
+    }
+
+    #[test]
+    fn blank_lines_go_outside_pre_and_survive_inside() {
+        let out = hexo_body("<p>one</p>\n\n   \n<p>*two*</p>\n<pre>x\n\ny</pre>\n");
+        assert_eq!(
+            out,
+            "<div>\n<p>one</p>\n<p>*two*</p>\n<pre>x&#10;&#10;y</pre>\n</div>"
+        );
+        assert!(!out.contains("\n\n"));
+    }
+
+    #[test]
+    fn prefix_tags_are_not_pre() {
+        let out = hexo_body("<preview>a\n\nb</preview>");
+        assert_eq!(out, "<div>\n<preview>a\nb</preview>\n</div>");
+    }
+
+    #[test]
+    fn multibyte_text_next_to_tags() {
+        let out = hexo_body("<p>经过</p><pre>经\n过</pre>经<");
+        assert_eq!(out, "<div>\n<p>经过</p><pre>经&#10;过</pre>经<\n</div>");
+    }
+
+    #[test]
+    fn empty_and_crlf_bodies() {
+        assert_eq!(hexo_body(""), "<div>\n</div>");
+        assert_eq!(
+            hexo_body("<p>a</p>\r\n\r\n<p>b</p>"),
+            "<div>\n<p>a</p>\n<p>b</p>\n</div>"
+        );
+    }
+}
