@@ -75,8 +75,9 @@ fn finish(html: &str, base: Option<&str>) -> Result<CleanHtml, ContentError> {
     if sanitized.contains("<table") {
         // Foster parenting (content misplaced inside a table) builds trees that parse
         // differently once serialized, e.g. `<p><table><div>` gives a div inside a p. One more
-        // parse settles them; only articles with tables pay for it. URLs are absolute by now.
-        sanitized = sanitize::sanitize(&sanitized, None);
+        // parse settles them; only articles with tables pay for it. URLs are absolute by now;
+        // tidy restores what html5ever's serializer loses (the newline after `<pre>`).
+        sanitized = sanitize::sanitize(&postpass::tidy(&sanitized), None);
     }
     postpass::run(&sanitized).map_err(|source| ContentError::PostPass {
         base: describe(base),
