@@ -1,0 +1,517 @@
+//! The on-disk image cache.
+//!
+//! Bodies are content-addressed (`objects/ab/<sha256 of the bytes>`), so two URLs serving the
+//! same image share one file; each cached URL has a small JSON record (`meta/cd/<sha256 of the
+//! URL>.json`) naming its body, type, validators and expiry. The index of records lives in
+//! memory (rebuilt from `meta/` at start), tracks use order for LRU eviction and keeps the
+//! total size of bodies under the cap. Bodies are written to `tmp/` while they stream and
+//! renamed into place only when complete, so a partial download is never served.
+//!
+//! Concurrent misses for one URL are collapsed: the first request leads the upstream fetch, the
+//! others wait for its outcome and then read the cache.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::watch;
+
+/// The cache key: SHA-256 of the target URL (never of the signature or the request form).
+pub(crate) type Key = [u8; 32];
+
+/// What is known about one cached URL.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Meta {
+    pub url: String,
+    /// Hex SHA-256 of the body: its file name under `objects/`.
+    pub body: String,
+    pub size: u64,
+    pub content_type: String,
+    /// The upstream's validators, used to revalidate and offered to clients.
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// Unix seconds.
+    pub stored: u64,
+    pub expires: u64,
+}
+
+impl Meta {
+    pub fn is_fresh(&self) -> bool {
+        now() < self.expires
+    }
+
+    /// Seconds of freshness left (0 when stale).
+    pub fn max_age(&self) -> u64 {
+        self.expires.saturating_sub(now())
+    }
+
+    /// The ETag clients see: the upstream's when it gave one, else one from the content hash.
+    pub fn etag(&self) -> String {
+        match &self.etag {
+            Some(e) => e.clone(),
+            None => format!("\"{}\"", &self.body[..32.min(self.body.len())]),
+        }
+    }
+}
+
+/// How a collapsed fetch ended, as seen by the requests that waited for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// A fresh entry is in the cache.
+    Done,
+    /// The upstream failed; the stale entry is to be served.
+    Stale,
+    /// The upstream answered this error status.
+    Failed(http::StatusCode),
+    /// The leader went away (its client disconnected) or the body was not cacheable: retry.
+    Aborted,
+}
+
+type Inflight = Arc<Mutex<HashMap<Key, watch::Receiver<Option<Outcome>>>>>;
+
+/// The first request for a missing URL: it fetches; dropping it without [`Lead::finish`]
+/// tells the waiters to retry.
+pub(crate) struct Lead {
+    key: Key,
+    tx: watch::Sender<Option<Outcome>>,
+    inflight: Inflight,
+    finished: bool,
+}
+
+impl Lead {
+    pub fn finish(mut self, outcome: Outcome) {
+        self.end(outcome);
+    }
+
+    fn end(&mut self, outcome: Outcome) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        lock(&self.inflight).remove(&self.key);
+        let _ = self.tx.send(Some(outcome));
+    }
+}
+
+impl Drop for Lead {
+    fn drop(&mut self) {
+        self.end(Outcome::Aborted);
+    }
+}
+
+pub(crate) enum Begin {
+    Leader(Lead),
+    Follower(watch::Receiver<Option<Outcome>>),
+}
+
+/// Wait for a leader's outcome; a vanished leader counts as aborted.
+pub(crate) async fn wait(mut rx: watch::Receiver<Option<Outcome>>) -> Outcome {
+    match rx.wait_for(Option::is_some).await {
+        Ok(v) => v.unwrap_or(Outcome::Aborted),
+        Err(_) => Outcome::Aborted,
+    }
+}
+
+struct Slot {
+    meta: Arc<Meta>,
+    used: u64,
+}
+
+#[derive(Default)]
+struct Index {
+    entries: HashMap<Key, Slot>,
+    /// Body hash → (records using it, size).
+    bodies: HashMap<String, (u32, u64)>,
+    total: u64,
+    tick: u64,
+}
+
+pub(crate) struct Cache {
+    dir: PathBuf,
+    cap: u64,
+    index: Mutex<Index>,
+    inflight: Inflight,
+    seq: AtomicU64,
+}
+
+impl Cache {
+    /// Open (or create) the cache under `dir`, holding at most `cap` bytes of bodies.
+    pub fn open(dir: &Path, cap: u64) -> io::Result<Cache> {
+        for sub in ["objects", "meta", "tmp"] {
+            std::fs::create_dir_all(dir.join(sub))?;
+        }
+        // Leftovers of downloads interrupted by a crash.
+        for entry in std::fs::read_dir(dir.join("tmp"))?.flatten() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+        let cache = Cache {
+            dir: dir.to_path_buf(),
+            cap,
+            index: Mutex::new(Index::default()),
+            inflight: Arc::default(),
+            seq: AtomicU64::new(0),
+        };
+        cache.load()?;
+        Ok(cache)
+    }
+
+    pub fn key(url: &str) -> Key {
+        Sha256::digest(url.as_bytes()).into()
+    }
+
+    /// The record for `key`, fresh or stale; marks it as recently used.
+    pub fn lookup(&self, key: &Key) -> Option<Arc<Meta>> {
+        let mut index = lock(&self.index);
+        index.tick += 1;
+        let tick = index.tick;
+        let slot = index.entries.get_mut(key)?;
+        slot.used = tick;
+        Some(slot.meta.clone())
+    }
+
+    /// Lead the fetch of `key`, or follow the request already leading it.
+    pub fn begin(&self, key: Key) -> Begin {
+        let mut inflight = lock(&self.inflight);
+        if let Some(rx) = inflight.get(&key) {
+            return Begin::Follower(rx.clone());
+        }
+        let (tx, rx) = watch::channel(None);
+        inflight.insert(key, rx);
+        Begin::Leader(Lead {
+            key,
+            tx,
+            inflight: self.inflight.clone(),
+            finished: false,
+        })
+    }
+
+    pub fn body_path(&self, body: &str) -> PathBuf {
+        let prefix = body.get(..2).unwrap_or("00");
+        self.dir.join("objects").join(prefix).join(body)
+    }
+
+    fn meta_path(&self, key: &Key) -> PathBuf {
+        let name = hex(key);
+        self.dir
+            .join("meta")
+            .join(&name[..2])
+            .join(format!("{name}.json"))
+    }
+
+    /// A temp file to stream a new body into.
+    pub async fn writer(&self) -> io::Result<Writer> {
+        let n = self.seq.fetch_add(1, Ordering::Relaxed);
+        let path = self
+            .dir
+            .join("tmp")
+            .join(format!("{}-{n}", std::process::id()));
+        let file = tokio::fs::File::create(&path).await?;
+        Ok(Writer {
+            file: Some(file),
+            path,
+            hasher: Sha256::new(),
+            size: 0,
+        })
+    }
+
+    /// Move a complete body into place and record `meta` for `key` (its `body` and `size` are
+    /// filled in here). Evicts least recently used records to stay under the cap. Returns
+    /// `None` when the body alone is bigger than the whole cache.
+    pub async fn commit(
+        &self,
+        key: Key,
+        mut writer: Writer,
+        mut meta: Meta,
+    ) -> io::Result<Option<Arc<Meta>>> {
+        let Some(mut file) = writer.file.take() else {
+            return Ok(None);
+        };
+        file.flush().await?;
+        drop(file);
+        meta.body = hex(&writer.hasher.clone().finalize());
+        meta.size = writer.size;
+        if meta.size > self.cap {
+            return Ok(None);
+        }
+        let meta = Arc::new(meta);
+        self.write_meta(&key, &meta).await?;
+        let mut index = lock(&self.index);
+        let body_path = self.body_path(&meta.body);
+        if !index.bodies.contains_key(&meta.body) {
+            if let Some(parent) = body_path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::rename(&writer.path, &body_path)?;
+        }
+        self.insert(&mut index, key, meta.clone());
+        self.evict(&mut index, &key);
+        Ok(Some(meta))
+    }
+
+    /// After a 304 from upstream: the same body is fresh until `expires`.
+    pub async fn refresh(&self, key: Key, old: &Meta, expires: u64) -> io::Result<Arc<Meta>> {
+        let meta = Arc::new(Meta {
+            expires,
+            stored: now(),
+            ..old.clone()
+        });
+        self.write_meta(&key, &meta).await?;
+        let mut index = lock(&self.index);
+        if let Some(slot) = index.entries.get_mut(&key) {
+            slot.meta = meta.clone();
+        }
+        Ok(meta)
+    }
+
+    /// Forget `key` (the upstream says the image is gone).
+    pub fn remove(&self, key: &Key) {
+        let mut index = lock(&self.index);
+        self.drop_entry(&mut index, key);
+    }
+
+    /// Bytes of bodies currently held.
+    #[cfg(test)]
+    pub fn total(&self) -> u64 {
+        lock(&self.index).total
+    }
+
+    async fn write_meta(&self, key: &Key, meta: &Meta) -> io::Result<()> {
+        let path = self.meta_path(key);
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        let n = self.seq.fetch_add(1, Ordering::Relaxed);
+        let tmp = self
+            .dir
+            .join("tmp")
+            .join(format!("meta-{}-{n}", std::process::id()));
+        let json = serde_json::to_vec(meta).map_err(io::Error::other)?;
+        tokio::fs::write(&tmp, json).await?;
+        tokio::fs::rename(&tmp, &path).await
+    }
+
+    fn insert(&self, index: &mut Index, key: Key, meta: Arc<Meta>) {
+        if index
+            .entries
+            .get(&key)
+            .is_some_and(|s| s.meta.body == meta.body)
+        {
+            index.tick += 1;
+            let tick = index.tick;
+            if let Some(slot) = index.entries.get_mut(&key) {
+                slot.meta = meta;
+                slot.used = tick;
+            }
+            return;
+        }
+        self.release_body(index, &key);
+        let body = index
+            .bodies
+            .entry(meta.body.clone())
+            .or_insert((0, meta.size));
+        body.0 += 1;
+        if body.0 == 1 {
+            index.total += meta.size;
+        }
+        index.tick += 1;
+        let used = index.tick;
+        index.entries.insert(key, Slot { meta, used });
+    }
+
+    /// Drop records, least recently used first, until the bodies fit; never `keep`.
+    fn evict(&self, index: &mut Index, keep: &Key) {
+        while index.total > self.cap {
+            let victim = index
+                .entries
+                .iter()
+                .filter(|(k, _)| *k != keep)
+                .min_by_key(|(_, s)| s.used)
+                .map(|(k, _)| *k);
+            match victim {
+                Some(k) => self.drop_entry(index, &k),
+                None => break,
+            }
+        }
+    }
+
+    fn drop_entry(&self, index: &mut Index, key: &Key) {
+        if index.entries.contains_key(key) {
+            self.release_body(index, key);
+            let _ = std::fs::remove_file(self.meta_path(key));
+        }
+    }
+
+    /// Un-reference the body of `key`'s current record, deleting the file when unused.
+    fn release_body(&self, index: &mut Index, key: &Key) {
+        let Some(body) = index.entries.get(key).map(|s| s.meta.body.clone()) else {
+            return;
+        };
+        if let Some((refs, size)) = index.bodies.get_mut(&body) {
+            *refs -= 1;
+            if *refs == 0 {
+                index.total -= *size;
+                index.bodies.remove(&body);
+                let _ = std::fs::remove_file(self.body_path(&body));
+            }
+        }
+        index.entries.remove(key);
+    }
+
+    /// Rebuild the index from `meta/`, dropping records whose body is missing or the wrong size.
+    fn load(&self) -> io::Result<()> {
+        let mut found = Vec::new();
+        for shard in std::fs::read_dir(self.dir.join("meta"))?.flatten() {
+            let Ok(files) = std::fs::read_dir(shard.path()) else {
+                continue;
+            };
+            for file in files.flatten() {
+                let path = file.path();
+                let meta = std::fs::read(&path)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<Meta>(&b).ok());
+                let size = meta
+                    .as_ref()
+                    .and_then(|m| std::fs::metadata(self.body_path(&m.body)).ok())
+                    .map(|m| m.len());
+                match meta {
+                    Some(meta) if size == Some(meta.size) => found.push(meta),
+                    _ => {
+                        let _ = std::fs::remove_file(&path);
+                    }
+                }
+            }
+        }
+        found.sort_by_key(|m| m.stored);
+        let mut index = lock(&self.index);
+        for meta in found {
+            let key = Cache::key(&meta.url);
+            self.insert(&mut index, key, Arc::new(meta));
+        }
+        self.evict(&mut index, &[0; 32]);
+        Ok(())
+    }
+}
+
+/// A body being streamed into `tmp/`; removed unless committed.
+pub(crate) struct Writer {
+    file: Option<tokio::fs::File>,
+    path: PathBuf,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl Writer {
+    pub async fn write(&mut self, chunk: &[u8]) -> io::Result<()> {
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("writer closed"))?;
+        file.write_all(chunk).await?;
+        self.hasher.update(chunk);
+        self.size += chunk.len() as u64;
+        Ok(())
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // After a successful commit the file has been renamed away and this is a no-op.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+pub(crate) fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn put(cache: &Cache, url: &str, body: &[u8]) -> Arc<Meta> {
+        let mut w = cache.writer().await.unwrap();
+        w.write(body).await.unwrap();
+        let meta = Meta {
+            url: url.into(),
+            body: String::new(),
+            size: 0,
+            content_type: "image/png".into(),
+            etag: None,
+            last_modified: None,
+            stored: now(),
+            expires: now() + 60,
+        };
+        cache
+            .commit(Cache::key(url), w, meta)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn evicts_least_recently_used_and_shares_bodies() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path(), 25).unwrap();
+        put(&cache, "http://a/1", &[1; 10]).await;
+        put(&cache, "http://a/2", &[2; 10]).await;
+        // Same bytes under another URL: one body file.
+        let shared = put(&cache, "http://a/2bis", &[2; 10]).await;
+        assert_eq!(cache.total(), 20);
+        assert!(cache.lookup(&Cache::key("http://a/1")).is_some());
+        put(&cache, "http://a/3", &[3; 10]).await;
+        assert_eq!(cache.total(), 20);
+        assert!(
+            cache.lookup(&Cache::key("http://a/1")).is_some(),
+            "recently used"
+        );
+        assert!(cache.lookup(&Cache::key("http://a/2")).is_none());
+        assert!(cache.lookup(&Cache::key("http://a/2bis")).is_none());
+        assert!(!cache.body_path(&shared.body).exists());
+        // A reopened cache finds what was kept, and nothing else.
+        drop(cache);
+        let cache = Cache::open(dir.path(), 25).unwrap();
+        assert_eq!(cache.total(), 20);
+        assert!(cache.lookup(&Cache::key("http://a/3")).is_some());
+    }
+
+    #[tokio::test]
+    async fn too_big_for_the_cache_is_not_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path(), 5).unwrap();
+        let mut w = cache.writer().await.unwrap();
+        w.write(&[0; 10]).await.unwrap();
+        let meta = Meta {
+            url: "http://a/big".into(),
+            body: String::new(),
+            size: 0,
+            content_type: "image/png".into(),
+            etag: None,
+            last_modified: None,
+            stored: 0,
+            expires: 0,
+        };
+        assert!(cache.commit([1; 32], w, meta).await.unwrap().is_none());
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A poisoned lock only means another request panicked mid-update of plain data; keep going.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
