@@ -1,1 +1,126 @@
-//! placeholder
+//! Tidings' built-in static site: articles in, a finished site out.
+//!
+//! [`build`] renders a paginated front page, one page per article, one paginated page per
+//! category at every level of the hierarchy, a category index, monthly archives, an Atom feed,
+//! a sitemap, a 404 page and a client-side search (a JSON index and a small script) into a
+//! folder. Every page is rendered to memory and written only when its bytes change; a manifest
+//! (`.tidings-build.json`) remembers what each file was made from, so pages whose inputs did
+//! not change are not even rendered, and pages that no longer exist are removed.
+//!
+//! This crate knows nothing of the store or the config: the engine feeds it articles and
+//! options.
+
+mod pages;
+mod paths;
+mod text;
+mod theme;
+mod write;
+
+use std::path::{Path, PathBuf};
+
+use jiff::tz::TimeZone;
+use tidings_model::image::ImagePolicy;
+use tidings_model::Article;
+
+pub use paths::{category_segment, encode_segment};
+pub use theme::overridable;
+pub use write::MANIFEST;
+
+/// How the site looks and where it lives.
+#[derive(Clone, Debug)]
+pub struct SiteOptions {
+    pub title: String,
+    /// Absolute URL of the site (`https://news.example.com/`), used where links must be
+    /// absolute: the feed, the sitemap, the 404 page. Empty means "served from `/`".
+    pub base_url: String,
+    /// `lang` of every page, e.g. `zh-CN`.
+    pub language: String,
+    /// Dates are shown in this zone.
+    pub timezone: TimeZone,
+    /// Articles per list page (front page, categories, archives).
+    pub per_page: usize,
+    /// Folder whose files replace the built-in templates of the same name.
+    pub templates_dir: Option<PathBuf>,
+    /// Where `<img src>` point: every article body goes through it.
+    pub policy: ImagePolicy,
+}
+
+/// One article to publish, with what the store knows of it.
+#[derive(Clone, Debug)]
+pub struct SiteArticle {
+    pub article: Article,
+    /// Folder name of the article page: `posts/<slug>/`. Must be one safe path segment.
+    pub slug: String,
+    /// [`Article::content_hash`] as stored; the article page is re-rendered when it changes.
+    pub content_hash: String,
+}
+
+/// What a build did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BuildReport {
+    /// Files written because they were new or their bytes changed.
+    pub written: usize,
+    /// Files left untouched.
+    pub unchanged: usize,
+    /// Files of the previous build that no longer exist in this one.
+    pub removed: usize,
+    /// Articles left out, each with the reason.
+    pub skipped: Vec<String>,
+}
+
+impl std::fmt::Display for BuildReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} pages written, {} unchanged, {} removed",
+            self.written, self.unchanged, self.removed
+        )
+    }
+}
+
+/// Reports progress while pages render; `()` reports nothing.
+pub trait Progress: Sync {
+    fn begin(&self, _pages: usize) {}
+    fn advance(&self, _pages: usize) {}
+    fn end(&self) {}
+}
+
+impl Progress for () {}
+
+/// Everything that can stop a build. Messages name the file or template concerned.
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("template {name}: {source:#}")]
+    Template {
+        name: String,
+        source: Box<minijinja::Error>,
+    },
+    #[error("rendering {page}: {source:#}")]
+    Render {
+        page: String,
+        source: Box<minijinja::Error>,
+    },
+}
+
+/// Builds the site into `out` (created if missing) and returns what changed.
+///
+/// Articles may come in any order; list pages show them newest first. Articles whose slug is
+/// not a safe folder name, or repeats another's, are skipped and named in the report.
+pub fn build(
+    out: &Path,
+    articles: impl IntoIterator<Item = SiteArticle>,
+    options: &SiteOptions,
+    progress: &dyn Progress,
+) -> Result<BuildReport, SiteError> {
+    let theme = theme::Theme::load(options.templates_dir.as_deref())?;
+    let (articles, skipped) = pages::accept(articles.into_iter().collect());
+    let plan = pages::plan(&articles, options, &theme);
+    let mut report = write::execute(out, &plan, &articles, options, &theme, progress)?;
+    report.skipped = skipped;
+    Ok(report)
+}

@@ -1,0 +1,552 @@
+//! End to end: a fixture set of articles (Chinese and English, three-level categories, one
+//! hostile title) built into a temp folder, then checked file by file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use tidings_model::image::ImagePolicy;
+use tidings_model::Article;
+use tidings_site::{build, BuildReport, SiteArticle, SiteOptions};
+
+const HOSTILE: &str = "<script>alert(1)</script> & \"引号\" </title>";
+
+const CATEGORIES: &[&[&str]] = &[
+    &["新媒体", "ZAKER", "source"],
+    &["新媒体", "地方", "晚报"],
+    &["World", "Harbour Gazette"],
+    &["Blogs"],
+];
+
+/// Article `n`: one hour older per step back from late November 2026, so the set spans two
+/// months; every third one is English.
+fn article(n: usize) -> SiteArticle {
+    let published = Timestamp::from_second(1_795_350_000 - n as i64 * 3600 * 7).unwrap();
+    let english = n % 3 == 0;
+    let title = if n == 7 {
+        HOSTILE.to_string()
+    } else if english {
+        format!("Harbour ferry timetable changes, part {n}")
+    } else {
+        format!("城市夜经济观察 第{n}期：老街区迎来新客流")
+    };
+    let body = if english {
+        format!("<p>The ferry company said the evening crossing {n} moves to nine o'clock.</p>")
+    } else {
+        format!("<p>江畔老街的夜市第{n}次排起长队，摊主说热干面卖得最好。</p>")
+    };
+    let img = format!("http://img.example.cn/{n}.jpg");
+    let html = format!(
+        "<div>{body}<img src=\"{img}\" width=\"780\" height=\"520\" loading=\"lazy\" \
+         decoding=\"async\" referrerpolicy=\"no-referrer\"></div>"
+    );
+    let categories = CATEGORIES[n % CATEGORIES.len()]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let article = Article {
+        id: format!("id{n:04}"),
+        feed_url: "http://feeds.example/rss".into(),
+        guid: None,
+        link: Some(format!("http://news.example.cn/a/{n}?x=1&y=2")),
+        title,
+        author: if english {
+            "Harbour Gazette".into()
+        } else {
+            "ZAKER".into()
+        },
+        categories,
+        published,
+        updated: published,
+        html,
+        lead_image: Some(img.clone()),
+        images: vec![img],
+    };
+    let slug = if n == 7 {
+        "script-alert".to_string()
+    } else {
+        format!("文章-{n}")
+    };
+    SiteArticle {
+        content_hash: article.content_hash(),
+        article,
+        slug,
+    }
+}
+
+fn articles(range: std::ops::Range<usize>) -> Vec<SiteArticle> {
+    range.map(article).collect()
+}
+
+fn options() -> SiteOptions {
+    SiteOptions {
+        title: "新闻镜像 & <Mirror>".into(),
+        base_url: "https://news.example.com/".into(),
+        language: "zh-CN".into(),
+        timezone: TimeZone::get("Asia/Shanghai").unwrap(),
+        per_page: 20,
+        templates_dir: None,
+        policy: ImagePolicy::Template("https://proxy.example/?{url}".into()),
+    }
+}
+
+fn run(out: &Path, set: Vec<SiteArticle>) -> BuildReport {
+    build(out, set, &options(), &()).unwrap()
+}
+
+/// Every file under `dir`: relative path → (bytes, mtime).
+fn snapshot(dir: &Path) -> BTreeMap<String, (Vec<u8>, SystemTime)> {
+    let mut out = BTreeMap::new();
+    for f in files(dir) {
+        let rel = f.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+        let mtime = std::fs::metadata(&f).unwrap().modified().unwrap();
+        out.insert(rel, (std::fs::read(&f).unwrap(), mtime));
+    }
+    out
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut all = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                all.push(p);
+            }
+        }
+    }
+    all.sort();
+    all
+}
+
+fn read(out: &Path, rel: &str) -> String {
+    std::fs::read_to_string(out.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+#[test]
+fn every_kind_of_page_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    let report = run(out, articles(0..60));
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    for rel in [
+        "index.html",
+        "page/2/index.html",
+        "page/3/index.html",
+        "categories/index.html",
+        "categories/新媒体/index.html",
+        "categories/新媒体/ZAKER/index.html",
+        "categories/新媒体/ZAKER/source/index.html",
+        "categories/World/Harbour Gazette/index.html",
+        "archives/index.html",
+        "archives/2026/11/index.html",
+        "atom.xml",
+        "sitemap.xml",
+        "404.html",
+        "search/index.html",
+        "search.json",
+        "assets/style.css",
+        "assets/search.js",
+        "posts/文章-1/index.html",
+        "posts/script-alert/index.html",
+    ] {
+        assert!(out.join(rel).is_file(), "missing {rel}");
+    }
+    assert!(!out.join("page/4/index.html").exists());
+    // 30 articles under 新媒体 → two pages of 20.
+    assert!(out.join("categories/新媒体/page/2/index.html").is_file());
+    assert_eq!(report.written, files(out).len() - 1, "all but the manifest");
+}
+
+#[test]
+fn pages_show_what_a_reader_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    run(out, articles(0..60));
+    let post = read(out, "posts/文章-1/index.html");
+    assert!(post.contains("城市夜经济观察 第1期"));
+    // The body's image goes through the proxy and keeps its size and lazy loading.
+    assert!(post.contains("src=\"https://proxy.example/?http://img.example.cn/1.jpg\""));
+    assert!(post.contains("width=\"780\" height=\"520\" loading=\"lazy\""));
+    // Original link (escaped), date in the site zone, category links at every level.
+    assert!(post.contains("href=\"http://news.example.cn/a/1?x=1&amp;y=2\""));
+    assert!(!post.contains("&#x2f;"), "slashes are left alone");
+    let when = article(1)
+        .article
+        .published
+        .to_zoned_datetime(TimeZone::get("Asia/Shanghai").unwrap());
+    assert!(post.contains(&when.strftime("%Y-%m-%d %H:%M").to_string()));
+    assert!(post.contains("+08:00\""));
+    assert!(post.contains("%E6%96%B0%E5%AA%92%E4%BD%93/%E5%9C%B0%E6%96%B9/"));
+    let index = read(out, "index.html");
+    // Newest first: article 0 before article 1, and article 25 is on page 2.
+    let (a0, a1) = (index.find("part 0").unwrap(), index.find("第1期").unwrap());
+    assert!(a0 < a1);
+    assert!(!index.contains("第25期") && read(out, "page/2/index.html").contains("第25期"));
+    let cat = read(out, "categories/新媒体/ZAKER/source/index.html");
+    assert!(cat.contains("第4期") && !cat.contains("第5期"));
+}
+
+#[test]
+fn the_hostile_title_is_escaped_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    run(out, articles(0..60));
+    let mut checked = 0;
+    for f in files(out) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let name = f.display().to_string();
+        assert!(!text.contains("<script>alert"), "raw title in {name}");
+        assert!(!text.contains("</title> "), "raw title in {name}");
+        if text.contains("alert(1)") {
+            checked += 1;
+        }
+    }
+    // Its page, the front page, its category pages, archive, feed, search index.
+    assert!(checked >= 6, "title found in only {checked} files");
+    assert!(read(out, "posts/script-alert/index.html")
+        .contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    let index: serde_json::Value = serde_json::from_str(&read(out, "search.json")).unwrap();
+    let titles: Vec<&str> = index["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[1].as_str().unwrap())
+        .collect();
+    assert!(
+        titles.contains(&HOSTILE),
+        "the index holds the exact title once decoded"
+    );
+    assert!(read(out, "index.html").contains("<title>新闻镜像 &amp; &lt;Mirror&gt;</title>"));
+}
+
+#[test]
+fn every_internal_link_resolves_and_is_percent_encoded() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    run(out, articles(0..60));
+    let mut links = 0;
+    for f in files(out) {
+        let rel = f.strip_prefix(out).unwrap().to_string_lossy().into_owned();
+        if !rel.ends_with(".html") {
+            continue;
+        }
+        let html = std::fs::read_to_string(&f).unwrap();
+        for raw in attributes(&html) {
+            let url = html_escape::decode_html_entities(&raw).into_owned();
+            if url.starts_with("http://") || url.starts_with("https://") || url.starts_with('#') {
+                continue;
+            }
+            assert!(url.is_ascii(), "{rel}: link {url:?} is not percent-encoded");
+            let target = resolve(&rel, &url);
+            assert!(
+                out.join(&target).is_file(),
+                "{rel}: {url:?} → {target} does not exist"
+            );
+            links += 1;
+        }
+    }
+    assert!(links > 1000, "only {links} links checked");
+}
+
+/// Values of every href= and src= attribute.
+fn attributes(html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for attr in ["href=\"", "src=\""] {
+        let mut rest = html;
+        while let Some(i) = rest.find(attr) {
+            rest = &rest[i + attr.len()..];
+            let end = rest.find('"').unwrap();
+            found.push(rest[..end].to_string());
+            rest = &rest[end..];
+        }
+    }
+    found
+}
+
+/// The file a link on page `page` leads to, the way a static server finds it.
+fn resolve(page: &str, url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap();
+    let mut parts: Vec<String> = if url.starts_with('/') {
+        Vec::new()
+    } else {
+        page.split('/').map(String::from).collect()
+    };
+    parts.pop(); // the page's own file name
+    for seg in url.trim_start_matches('/').split('/') {
+        match seg {
+            "." => {}
+            ".." => {
+                assert!(parts.pop().is_some(), "{page}: {url} leaves the site");
+            }
+            s => parts.push(
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8()
+                    .unwrap()
+                    .into_owned(),
+            ),
+        }
+    }
+    let mut path = parts.join("/");
+    if url.ends_with('/') || url.is_empty() || url == "." {
+        if !path.is_empty() && !path.ends_with('/') {
+            path.push('/');
+        }
+        path.push_str("index.html");
+    }
+    path.trim_start_matches('/').to_string()
+}
+
+#[test]
+fn the_atom_feed_parses_with_the_fifty_newest_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    run(out, articles(0..60));
+    let bytes = std::fs::read(out.join("atom.xml")).unwrap();
+    let feed = feed_rs::parser::parse(&bytes[..]).unwrap();
+    assert_eq!(feed.entries.len(), 50);
+    let titles: Vec<String> = feed
+        .entries
+        .iter()
+        .map(|e| e.title.clone().unwrap().content)
+        .collect();
+    assert_eq!(titles[0], "Harbour ferry timetable changes, part 0");
+    assert_eq!(titles[7], HOSTILE);
+    assert!(titles[49].contains("49"));
+    let first = &feed.entries[0];
+    let content = first.content.as_ref().unwrap().body.clone().unwrap();
+    assert!(content.contains("https://proxy.example/?http://img.example.cn/0.jpg"));
+    assert_eq!(
+        first.links[0].href,
+        "https://news.example.com/posts/%E6%96%87%E7%AB%A0-0/"
+    );
+    assert_eq!(
+        first.published,
+        Some(article(0).article.published.to_string().parse().unwrap())
+    );
+}
+
+#[test]
+fn the_sitemap_lists_every_article_and_category() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    run(out, articles(0..60));
+    let map = read(out, "sitemap.xml");
+    for n in 0..60 {
+        let slug = article(n).slug;
+        let url = format!(
+            "https://news.example.com/posts/{}/",
+            tidings_site::encode_segment(&slug)
+        );
+        assert!(map.contains(&format!("<loc>{url}</loc>")), "missing {url}");
+    }
+    assert!(map.contains(
+        "<loc>https://news.example.com/categories/%E6%96%B0%E5%AA%92%E4%BD%93/ZAKER/source/</loc>"
+    ));
+    // Articles, the front page, eight category nodes.
+    assert_eq!(map.matches("<url>").count(), 60 + 1 + 8);
+}
+
+#[test]
+fn a_second_build_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    run(out, articles(0..60));
+    let before = snapshot(out);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let report = run(out, articles(0..60));
+    assert_eq!((report.written, report.removed), (0, 0), "{report:?}");
+    assert_eq!(report.unchanged, before.len() - 1);
+    assert!(snapshot(out) == before, "a file changed");
+}
+
+#[test]
+fn adding_two_articles_rewrites_only_the_pages_that_show_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    // Articles 2..62 first; then 0 and 1 arrive (the two newest).
+    run(out, articles(2..62));
+    let before = snapshot(out);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let report = run(out, articles(0..62));
+    let after = snapshot(out);
+    let changed: Vec<&String> = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(v))
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        report.written,
+        changed.len() - 1,
+        "the manifest is not counted: {changed:?}"
+    );
+    assert_eq!(report.removed, 0);
+    assert!(changed
+        .iter()
+        .any(|c| c.as_str() == "posts/文章-0/index.html"));
+    assert!(changed
+        .iter()
+        .any(|c| c.as_str() == "posts/文章-1/index.html"));
+    for c in &changed {
+        let allowed = c.starts_with("posts/文章-0/")
+            || c.starts_with("posts/文章-1/")
+            || c.as_str() == "index.html"
+            || c.starts_with("page/")
+            || c.starts_with("categories/新媒体/")
+            || c.as_str() == "categories/index.html"
+            || c.starts_with("archives/")
+            || [
+                "atom.xml",
+                "sitemap.xml",
+                "search.json",
+                ".tidings-build.json",
+            ]
+            .contains(&c.as_str());
+        assert!(allowed, "{c} should not have been rewritten");
+    }
+    // Untouched: every older article page, the other categories, the theme.
+    for untouched in [
+        "posts/文章-2/index.html",
+        "posts/script-alert/index.html",
+        "categories/World/Harbour Gazette/index.html",
+        "categories/Blogs/index.html",
+        "assets/style.css",
+        "404.html",
+    ] {
+        assert!(
+            before.get(untouched) == after.get(untouched),
+            "{untouched} was rewritten"
+        );
+    }
+}
+
+#[test]
+fn pages_that_no_longer_exist_are_removed_and_foreign_files_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    std::fs::write(out.join("CNAME"), "news.example.com").unwrap();
+    run(out, articles(0..45));
+    assert!(out.join("page/3/index.html").is_file());
+    let report = run(out, articles(0..30));
+    assert!(!out.join("posts/文章-40").exists(), "empty folder pruned");
+    assert!(!out.join("page/3").exists());
+    assert!(out.join("page/2/index.html").is_file());
+    assert!(
+        out.join("CNAME").is_file(),
+        "a file the site did not make is kept"
+    );
+    assert!(report.removed >= 15, "{report:?}");
+}
+
+#[test]
+fn an_edited_page_is_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    run(out, articles(0..5));
+    let page = out.join("posts/文章-1/index.html");
+    let good = std::fs::read(&page).unwrap();
+    std::fs::write(&page, "defaced").unwrap();
+    let report = run(out, articles(0..5));
+    assert_eq!(report.written, 1);
+    assert_eq!(std::fs::read(&page).unwrap(), good);
+}
+
+#[test]
+fn unsafe_and_repeated_slugs_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("public");
+    let mut set = articles(0..3);
+    set[0].slug = "../escape".into();
+    set[1].slug = "..".into();
+    set[2].slug = "文章-0".into();
+    let mut twin = article(3);
+    twin.slug = "文章-0".into();
+    set.push(twin);
+    let report = run(&out, set);
+    assert_eq!(report.skipped.len(), 3, "{:?}", report.skipped);
+    assert!(report.skipped[0].contains("id00"));
+    assert!(!dir.path().join("escape").exists());
+    assert!(out.join("posts/文章-0/index.html").is_file());
+}
+
+#[test]
+fn hostile_category_names_stay_inside_the_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("public");
+    let mut a = article(1);
+    a.article.categories = vec!["..".into(), "../../x".into(), "page".into()];
+    let report = run(&out, vec![a]);
+    assert!(report.skipped.is_empty());
+    assert!(out
+        .join("categories/_../_..-..-x/_page/index.html")
+        .is_file());
+    assert!(!dir.path().join("x").exists());
+}
+
+#[test]
+fn templates_are_overridable_file_by_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("public");
+    let templates = dir.path().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("404.html"),
+        "{% extends \"base.html\" %}{% block main %}<p>走丢了 {{ site.title }}</p>{% endblock %}",
+    )
+    .unwrap();
+    std::fs::write(templates.join("style.css"), "body{color:red}").unwrap();
+    let mut opts = options();
+    opts.templates_dir = Some(templates.clone());
+    build(&out, articles(0..3), &opts, &()).unwrap();
+    assert!(read(&out, "404.html").contains("<p>走丢了 新闻镜像 &amp; &lt;Mirror&gt;</p>"));
+    assert_eq!(read(&out, "assets/style.css"), "body{color:red}");
+    assert!(
+        read(&out, "index.html").contains("class=\"masthead\""),
+        "others stay built in"
+    );
+    // A broken override is an error naming its file.
+    std::fs::write(templates.join("list.html"), "{% for %}").unwrap();
+    let err = build(&out, articles(0..3), &opts, &())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("templates/list.html"), "{err}");
+}
+
+#[test]
+fn changing_the_image_policy_rewrites_article_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    run(out, articles(0..3));
+    let mut opts = options();
+    opts.policy = ImagePolicy::Direct;
+    let report = build(out, articles(0..3), &opts, &()).unwrap();
+    assert!(report.written >= 3);
+    let post = read(out, "posts/文章-1/index.html");
+    assert!(post.contains("src=\"http://img.example.cn/1.jpg\""));
+}
+
+#[test]
+fn the_404_page_links_from_the_site_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    let mut opts = options();
+    opts.base_url = "https://example.org/news".into();
+    build(out, articles(0..2), &opts, &()).unwrap();
+    let page = read(out, "404.html");
+    assert!(page.contains("href=\"/news/assets/style.css\""), "{page}");
+}
+
+#[test]
+fn an_empty_store_still_makes_a_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    let report = run(out, Vec::new());
+    assert!(report.written > 5);
+    assert!(read(out, "index.html").contains("Nothing here yet."));
+    feed_rs::parser::parse(&std::fs::read(out.join("atom.xml")).unwrap()[..]).unwrap();
+}
