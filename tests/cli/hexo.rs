@@ -108,9 +108,18 @@ fn hexo_generates_the_synced_posts_under_their_categories() {
         .expect("the template-syntax post was generated");
     // `&#123;` is `{` to a browser: the reader sees the prose as written.
     let shown = tpl.replace("&#123;", "{");
-    assert!(shown.contains("{{ user.name }}") && shown.contains("{% if x %}"), "{tpl}");
-    assert!(tpl.contains("<p>*not emphasis*</p>") && !tpl.contains("<em>"), "{tpl}");
-    assert!(tpl.contains("<pre>a\n\nb</pre>") || tpl.contains("<pre>a&#10;&#10;b</pre>"), "{tpl}");
+    assert!(
+        shown.contains("{{ user.name }}") && shown.contains("{% if x %}"),
+        "{tpl}"
+    );
+    assert!(
+        tpl.contains("<p>*not emphasis*</p>") && !tpl.contains("<em>"),
+        "{tpl}"
+    );
+    assert!(
+        tpl.contains("<pre>a\n\nb</pre>") || tpl.contains("<pre>a&#10;&#10;b</pre>"),
+        "{tpl}"
+    );
 
     // Every post Tidings wrote became a page: none was skipped by a YAML error.
     let posts = std::fs::read_dir(blog.posts_dir()).unwrap().count();
