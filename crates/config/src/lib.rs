@@ -82,6 +82,10 @@ pub struct Site {
     /// The IANA name of `timezone`, for display.
     pub timezone_name: String,
     pub out: PathBuf,
+    /// Articles per list page of the built-in site.
+    pub per_page: usize,
+    /// `lang` of the built-in site's pages.
+    pub language: String,
 }
 
 #[derive(Clone, Debug)]
@@ -223,6 +227,14 @@ impl Cx<'_> {
             timezone,
             timezone_name,
             out: root.join(raw.out.unwrap_or_else(|| "public".into())),
+            per_page: match &raw.per_page {
+                Some(n) if !(1..=1000).contains(n.get_ref()) => {
+                    return Err(self.bad(n, "site.per_page", "must be from 1 to 1000".into()))
+                }
+                Some(n) => *n.get_ref() as usize,
+                None => 20,
+            },
+            language: raw.language.unwrap_or_else(|| "zh-CN".into()),
         })
     }
 
@@ -457,6 +469,8 @@ struct RawSite {
     url: Option<Spanned<String>>,
     timezone: Option<Spanned<String>>,
     out: Option<String>,
+    per_page: Option<Spanned<u64>>,
+    language: Option<String>,
 }
 
 #[derive(Deserialize, Default)]

@@ -6,7 +6,10 @@ use toml::Spanned;
 
 /// Known keys per table. `None` as the key list means "any key" (user-defined maps).
 const TABLES: &[(&str, Option<&[&str]>)] = &[
-    ("site", Some(&["title", "url", "timezone", "out"])),
+    (
+        "site",
+        Some(&["title", "url", "timezone", "out", "per_page", "language"]),
+    ),
     (
         "output",
         Some(&["format", "dir", "date_format", "image_keys"]),

@@ -11,6 +11,9 @@ url = "https://news.example.com/"
 timezone = "Asia/Shanghai"
 # Where `tidings build` writes the built-in site.
 out = "public"
+# Articles per list page of the built-in site, and the language its pages declare.
+# per_page = 20
+# language = "zh-CN"
 
 [output]
 # html (the built-in site, `tidings build`) or hexo: posts written into `dir` for `hexo generate`.
