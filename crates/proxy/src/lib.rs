@@ -113,7 +113,8 @@ pub enum ProxyError {
 }
 
 /// The proxy's routes: `/` (unsigned form), `/healthz`, `/{sig}/{b64}`. Paths are read relative
-/// to the mount point, so `Router::new().nest("/img", router)` works.
+/// to the mount point: mount it with `Router::new().nest_service("/img", router)` (plain `nest`
+/// would not route `/img/?http://…` to it).
 pub fn router(
     opts: Options,
     published: Published,
