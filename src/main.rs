@@ -34,6 +34,7 @@ enum Command {
     Check(cmd::check::Args),
     Status(cmd::status::Args),
     Demo(cmd::demo::Args),
+    Build(cmd::build::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         Command::Check(a) => cmd::check::run(&config, a),
         Command::Status(a) => cmd::status::run(&config, a),
         Command::Demo(a) => cmd::demo::run(a),
+        Command::Build(a) => cmd::build::run(&config, a),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! One file per command: arguments in, summary out. The work happens in the engine.
 
+pub mod build;
 pub mod check;
 pub mod demo;
 pub mod init;

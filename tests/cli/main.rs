@@ -5,4 +5,5 @@ mod commands;
 mod common;
 mod hexo;
 mod seed;
+mod site;
 mod sync;

@@ -8,11 +8,13 @@
 //! thread owns the store and the output folder, so SQLite sees one writer and every feed is one
 //! transaction.
 
+mod build;
 mod keys;
 mod lock;
 mod render;
 mod sync;
 
+pub use build::{build_site, site_options, BuildError};
 pub use keys::{image_policy, proxy_key};
 pub use lock::StateLock;
 pub use sync::{check, sync, FeedFailure, Progress, SyncOptions, SyncReport};

@@ -1,0 +1,62 @@
+//! `tidings build`: the store rendered as the built-in site.
+
+use std::path::PathBuf;
+
+use tidings_config::Config;
+use tidings_site::{BuildReport, Progress, SiteArticle, SiteError, SiteOptions};
+use tidings_store::Store;
+
+use crate::EngineError;
+
+/// Why a site build stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Store(#[from] tidings_store::StoreError),
+    #[error("building the site into {out}: {source}")]
+    Site { out: PathBuf, source: SiteError },
+}
+
+/// The site options a config asks for: `[site]`, the image policy, and the `templates/`
+/// folder beside the config when there is one.
+pub fn site_options(config: &Config) -> Result<SiteOptions, EngineError> {
+    let templates = config
+        .file
+        .parent()
+        .map(|dir| dir.join("templates"))
+        .filter(|dir| dir.is_dir());
+    Ok(SiteOptions {
+        title: config.site.title.clone(),
+        base_url: config.site.url.clone(),
+        language: config.site.language.clone(),
+        timezone: config.site.timezone.clone(),
+        per_page: config.site.per_page,
+        templates_dir: templates,
+        policy: crate::image_policy(config)?,
+    })
+}
+
+/// Renders every live article of the store into `[site] out`; unchanged files are not touched.
+pub fn build_site(config: &Config, progress: &dyn Progress) -> Result<BuildReport, BuildError> {
+    let options = site_options(config)?;
+    let store = crate::open_store(config)?;
+    let mut articles = Vec::new();
+    store.for_each_article(&mut |s| {
+        articles.push(SiteArticle {
+            article: s.article,
+            slug: s.slug,
+            content_hash: s.content_hash,
+        });
+        Ok(())
+    })?;
+    // The store is only read; release it before the long part.
+    drop(store);
+    tidings_site::build(&config.site.out, articles, &options, progress).map_err(|source| {
+        BuildError::Site {
+            out: config.site.out.clone(),
+            source,
+        }
+    })
+}
