@@ -49,8 +49,9 @@ fn build_renders_the_synced_store_and_a_second_build_writes_nothing() {
     assert!(run.stdout.starts_with("site: "), "{run:?}");
     assert!(run.stdout.contains(" unchanged, 0 removed in "), "{run:?}");
     let public = blog.path().join("public");
-    let category = std::fs::read_to_string(public.join("categories/新媒体/ZAKER/source/index.html"))
-        .expect("the deepest category page exists");
+    let category =
+        std::fs::read_to_string(public.join("categories/新媒体/ZAKER/source/index.html"))
+            .expect("the deepest category page exists");
     assert!(
         category.contains("城市&quot;夜经济&quot;升温：老街区迎来新客流"),
         "the night-market article is listed:\n{category}"
@@ -64,8 +65,12 @@ fn build_renders_the_synced_store_and_a_second_build_writes_nothing() {
         .expect("the night-market article has a page");
     let href = format!("posts/{}/", tidings_site::encode_segment(&post_dir));
     assert!(category.contains(&href), "{href} not linked");
-    let post = std::fs::read_to_string(public.join("posts").join(&post_dir).join("index.html")).unwrap();
-    assert!(post.contains("src=\"https://cors.zfour.workers.dev/?http://127.0.0.1:"), "images go through the proxy");
+    let post =
+        std::fs::read_to_string(public.join("posts").join(&post_dir).join("index.html")).unwrap();
+    assert!(
+        post.contains("src=\"https://cors.zfour.workers.dev/?http://127.0.0.1:"),
+        "images go through the proxy"
+    );
     assert!(post.contains("loading=\"lazy\""));
     assert!(public.join("atom.xml").is_file() && public.join("search.json").is_file());
 
