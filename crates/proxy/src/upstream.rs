@@ -27,7 +27,7 @@ type Chunks = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 pub(crate) enum Fetched {
     /// 304 to our revalidation: the cached body is fresh until this Unix time.
     NotModified(u64),
-    Body(Streaming),
+    Body(Box<Streaming>),
 }
 
 /// GET `url` upstream (conditionally when a stale copy exists), up to the point where the
@@ -100,7 +100,7 @@ pub(crate) async fn fetch(
         stored,
         expires: stored + ttl.unwrap_or(0),
     };
-    Ok(Fetched::Body(Streaming {
+    Ok(Fetched::Body(Box::new(Streaming {
         proxy: proxy.clone(),
         key,
         meta,
@@ -114,7 +114,7 @@ pub(crate) async fn fetch(
         lead: None,
         permit: Some(permit),
         done: false,
-    }))
+    })))
 }
 
 /// What goes upstream: `Accept: image/*`, the configured Referer if any, validators when
@@ -280,6 +280,12 @@ impl Streaming {
                         self.writer = None;
                     }
                 }
+                // With a Content-Length the client side stops polling after the last byte, so
+                // the end of the body is seen here rather than as the end of the stream.
+                if self.length.is_some_and(|n| self.seen >= n) {
+                    self.done = true;
+                    self.complete().await;
+                }
                 Some(Ok(bytes))
             }
             Ok(None) => {
@@ -316,23 +322,26 @@ impl Streaming {
         }
     }
 
-    /// The body ended cleanly: store it and release the waiters.
+    /// The body ended cleanly: store it and release the waiters. This runs as its own task so
+    /// that a client hanging up right after the last byte cannot cancel it halfway.
     async fn complete(&mut self) {
         self.permit = None;
-        let outcome = match self.writer.take() {
-            Some(writer) => match self
-                .proxy
-                .cache
-                .commit(self.key, writer, self.meta.clone())
-                .await
-            {
-                Ok(Some(_)) => Outcome::Done,
-                _ => Outcome::Aborted,
-            },
-            None => Outcome::Aborted,
-        };
-        if let Some(lead) = self.lead.take() {
-            lead.finish(outcome);
-        }
+        let writer = self.writer.take();
+        let lead = self.lead.take();
+        let proxy = self.proxy.clone();
+        let (key, meta) = (self.key, self.meta.clone());
+        let task = tokio::spawn(async move {
+            let outcome = match writer {
+                Some(writer) => match proxy.cache.commit(key, writer, meta).await {
+                    Ok(Some(_)) => Outcome::Done,
+                    _ => Outcome::Aborted,
+                },
+                None => Outcome::Aborted,
+            };
+            if let Some(lead) = lead {
+                lead.finish(outcome);
+            }
+        });
+        let _ = task.await;
     }
 }
