@@ -48,6 +48,19 @@ pub fn elements(html: &str) -> Vec<El> {
     found.into_inner()
 }
 
+/// The image list `clean` should report for `html`: img srcs in order, deduplicated.
+pub fn listed_images(html: &str) -> Vec<String> {
+    let mut urls: Vec<String> = Vec::new();
+    for el in elements(html).into_iter().filter(|e| e.name == "img") {
+        if let Some(src) = el.attr("src") {
+            if !urls.iter().any(|u| u == src) {
+                urls.push(src.to_string());
+            }
+        }
+    }
+    urls
+}
+
 /// Checks every safety invariant of `clean`'s output; returns a description of the first
 /// violation.
 pub fn violation(html: &str, base: Option<&str>) -> Option<String> {

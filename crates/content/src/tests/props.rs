@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::violation;
+use super::{listed_images, violation};
 use crate::clean;
 
 #[rustfmt::skip]
@@ -105,5 +105,6 @@ proptest! {
         for url in &out.images {
             prop_assert!(url.starts_with("http://") || url.starts_with("https://"));
         }
+        prop_assert_eq!(&out.images, &listed_images(&out.html));
     }
 }

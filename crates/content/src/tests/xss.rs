@@ -2,7 +2,7 @@
 //! is parsed back and checked by `violation` (allowlist, no on*/style/id/srcset, URL schemes,
 //! image attributes, idempotence).
 
-use super::{elements, violation};
+use super::{elements, listed_images, violation};
 use crate::clean;
 
 const VECTORS: &[&str] = &[
@@ -128,6 +128,7 @@ fn every_vector_comes_out_safe_and_stable() {
                     "{v}: {url}"
                 );
             }
+            assert_eq!(out.images, listed_images(&out.html), "{v}");
         }
     }
 }
