@@ -100,8 +100,22 @@ pub struct Output {
 pub struct Proxy {
     pub public_url: String,
     pub key: KeySource,
+    /// Retired keys still accepted for verification while old URLs are around.
+    pub old_keys: Vec<KeySource>,
     pub allow_private: Vec<String>,
     pub allow_hosts: Vec<String>,
+    /// Where `tidings proxy` listens.
+    pub addr: std::net::SocketAddr,
+    /// Host glob → Referer sent to that host, from `[proxy.referer]`.
+    pub referer: Vec<(String, String)>,
+    /// `None`: `image-cache` under the state folder.
+    pub cache_dir: Option<PathBuf>,
+    pub cache_size: u64,
+    pub max_bytes: u64,
+    pub timeout: Duration,
+    pub max_concurrent: usize,
+    /// Requests per client per minute; 0 turns the limit off (e.g. behind a CDN).
+    pub rate_limit: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -194,7 +208,7 @@ impl Cx<'_> {
         let site = self.site(raw.site, &root)?;
         let output = self.output(raw.output, &root)?;
         let images = self.images(raw.images)?;
-        let proxy = self.proxy(raw.proxy)?;
+        let proxy = self.proxy(raw.proxy, &root)?;
         let fetch = self.fetch(raw.fetch)?;
         let state_dir = match raw.state.path {
             Some(p) => root.join(p),
@@ -319,16 +333,13 @@ impl Cx<'_> {
         }
     }
 
-    fn proxy(&self, raw: RawProxy) -> Result<Proxy, ConfigError> {
+    fn proxy(&self, raw: RawProxy, root: &Path) -> Result<Proxy, ConfigError> {
         if let Some(url) = &raw.public_url {
             self.http_url(url, "proxy.public_url")?;
         }
         let key = match raw.key.map(Spanned::into_inner) {
             None => KeySource::Generated,
-            Some(k) => match k.strip_prefix("env:") {
-                Some(name) => KeySource::Env(name.to_string()),
-                None => KeySource::Literal(k),
-            },
+            Some(k) => key_source(k),
         };
         for entry in raw.allow_private.iter() {
             let ok = entry
@@ -343,19 +354,77 @@ impl Cx<'_> {
                 ));
             }
         }
+        for glob in &raw.allow_hosts {
+            self.host_glob(glob, "proxy.allow_hosts")?;
+        }
+        let mut referer = Vec::new();
+        for (glob, value) in raw.referer {
+            if !host_glob_ok(&glob) {
+                return Err(self.bad(
+                    &value,
+                    "proxy.referer",
+                    format!("{glob:?} is not a host or *.host pattern"),
+                ));
+            }
+            self.http_url(&value, "proxy.referer")?;
+            referer.push((glob, value.into_inner()));
+        }
+        let addr = match &raw.addr {
+            None => std::net::SocketAddr::from(([127, 0, 0, 1], 8081)),
+            Some(a) => a.get_ref().parse().map_err(|_| {
+                self.bad(
+                    a,
+                    "proxy.addr",
+                    format!(
+                        "{:?} is not an address like \"127.0.0.1:8081\"",
+                        a.get_ref()
+                    ),
+                )
+            })?,
+        };
+        let positive = |v: &Option<Spanned<u64>>, key: &str, default: u64| match v {
+            Some(n) if *n.get_ref() == 0 => Err(self.bad(n, key, "must be at least 1".into())),
+            Some(n) => Ok(*n.get_ref()),
+            None => Ok(default),
+        };
         Ok(Proxy {
             public_url: raw
                 .public_url
                 .map(Spanned::into_inner)
                 .unwrap_or_else(|| "http://127.0.0.1:8081".into()),
             key,
+            old_keys: raw.old_keys.into_iter().map(key_source).collect(),
             allow_private: raw
                 .allow_private
                 .into_iter()
                 .map(Spanned::into_inner)
                 .collect(),
-            allow_hosts: raw.allow_hosts,
+            allow_hosts: raw
+                .allow_hosts
+                .into_iter()
+                .map(Spanned::into_inner)
+                .collect(),
+            addr,
+            referer,
+            cache_dir: raw.cache_dir.map(|d| root.join(d)),
+            cache_size: positive(&raw.cache_size, "proxy.cache_size", 512 << 20)?,
+            max_bytes: positive(&raw.max_bytes, "proxy.max_bytes", 20 << 20)?,
+            timeout: Duration::from_secs(positive(&raw.timeout, "proxy.timeout", 10)?),
+            max_concurrent: positive(&raw.max_concurrent, "proxy.max_concurrent", 64)? as usize,
+            rate_limit: raw.rate_limit.unwrap_or(1200),
         })
+    }
+
+    fn host_glob(&self, glob: &Spanned<String>, key: &str) -> Result<(), ConfigError> {
+        if host_glob_ok(glob.get_ref()) {
+            Ok(())
+        } else {
+            Err(self.bad(
+                glob,
+                key,
+                format!("{:?} is not a host or *.host pattern", glob.get_ref()),
+            ))
+        }
     }
 
     fn fetch(&self, raw: RawFetch) -> Result<Fetch, ConfigError> {
@@ -440,6 +509,24 @@ impl Cx<'_> {
     }
 }
 
+/// A key given as a literal or `env:NAME`.
+fn key_source(k: String) -> KeySource {
+    match k.strip_prefix("env:") {
+        Some(name) => KeySource::Env(name.to_string()),
+        None => KeySource::Literal(k),
+    }
+}
+
+/// `host` or `*.host`: no other wildcards, no scheme, path, port or userinfo.
+fn host_glob_ok(glob: &str) -> bool {
+    let name = glob.strip_prefix("*.").unwrap_or(glob);
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| !matches!(c, '*' | '/' | '\\' | '@' | ':' | '?' | '#' | ' ' | '%'))
+}
+
 /// 1-based line number of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
@@ -494,8 +581,17 @@ struct RawImages {
 struct RawProxy {
     public_url: Option<Spanned<String>>,
     key: Option<Spanned<String>>,
+    old_keys: Vec<String>,
     allow_private: Vec<Spanned<String>>,
-    allow_hosts: Vec<String>,
+    allow_hosts: Vec<Spanned<String>>,
+    addr: Option<Spanned<String>>,
+    referer: std::collections::BTreeMap<String, Spanned<String>>,
+    cache_dir: Option<String>,
+    cache_size: Option<Spanned<u64>>,
+    max_bytes: Option<Spanned<u64>>,
+    timeout: Option<Spanned<u64>>,
+    max_concurrent: Option<Spanned<u64>>,
+    rate_limit: Option<u32>,
 }
 
 #[derive(Deserialize, Default)]

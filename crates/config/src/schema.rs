@@ -17,7 +17,21 @@ const TABLES: &[(&str, Option<&[&str]>)] = &[
     ("images", Some(&["mode", "proxy"])),
     (
         "proxy",
-        Some(&["public_url", "key", "allow_private", "allow_hosts"]),
+        Some(&[
+            "public_url",
+            "key",
+            "old_keys",
+            "allow_private",
+            "allow_hosts",
+            "addr",
+            "referer",
+            "cache_dir",
+            "cache_size",
+            "max_bytes",
+            "timeout",
+            "max_concurrent",
+            "rate_limit",
+        ]),
     ),
     (
         "fetch",

@@ -39,6 +39,23 @@ public_url = "http://127.0.0.1:8081"
 # HMAC key for signed URLs: a literal, or env:NAME. Leave it out and Tidings generates one
 # into .tidings/proxy.key on first use and keeps it.
 # key = "env:TIDINGS_PROXY_KEY"
+# Rotating the key: move the old one here for a while so already published URLs keep working.
+# old_keys = ["env:TIDINGS_OLD_PROXY_KEY"]
+# Where `tidings proxy` listens (put a CDN or your web server in front of it).
+addr = "127.0.0.1:8081"
+# The unsigned form /?http://host/x.jpg (for posts written with the old Worker prefix) serves
+# images Tidings published, plus any image on these hosts:
+# allow_hosts = ["*.myzaker.com"]
+# cache_dir = ".tidings/image-cache"   # default: image-cache in the state folder
+cache_size = 536870912   # bytes of cached images (LRU beyond that)
+max_bytes = 20971520     # largest image served
+timeout = 10             # seconds per upstream fetch, body included
+max_concurrent = 64      # upstream fetches at once
+rate_limit = 1200        # requests per client per minute; 0 = off (behind a CDN)
+
+# Some CDNs refuse an empty Referer: send them the one they expect (host globs).
+# [proxy.referer]
+# "*.sinaimg.cn" = "https://weibo.com/"
 
 [fetch]
 concurrency = 32      # feeds fetched at once

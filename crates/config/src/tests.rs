@@ -148,3 +148,61 @@ fn missing_file_is_named() {
         .to_string();
     assert!(e.starts_with("/nonexistent/tidings.toml: "), "{e}");
 }
+
+#[test]
+fn proxy_defaults() {
+    let c = parse("[[feed]]\nurl = \"http://localhost:1200/a\"\n").unwrap();
+    assert_eq!(c.proxy.addr.to_string(), "127.0.0.1:8081");
+    assert_eq!(c.proxy.cache_dir, None);
+    assert_eq!(c.proxy.cache_size, 512 << 20);
+    assert_eq!(c.proxy.max_bytes, 20 << 20);
+    assert_eq!(c.proxy.timeout, Duration::from_secs(10));
+    assert_eq!(c.proxy.max_concurrent, 64);
+    assert_eq!(c.proxy.rate_limit, 1200);
+    assert!(c.proxy.referer.is_empty() && c.proxy.old_keys.is_empty());
+}
+
+#[test]
+fn proxy_keys_are_read() {
+    let c = parse(
+        "[proxy]\nkey = \"new\"\nold_keys = [\"old\", \"env:OLD_KEY\"]\naddr = \"0.0.0.0:9000\"\n\
+         allow_hosts = [\"*.myzaker.com\"]\ncache_dir = \"cache\"\ncache_size = 1000\n\
+         max_bytes = 10\ntimeout = 3\nmax_concurrent = 2\nrate_limit = 0\n\n\
+         [proxy.referer]\n\"*.sinaimg.cn\" = \"https://weibo.com/\"\n",
+    )
+    .unwrap();
+    let p = &c.proxy;
+    assert_eq!(
+        p.old_keys,
+        [
+            KeySource::Literal("old".into()),
+            KeySource::Env("OLD_KEY".into())
+        ]
+    );
+    assert_eq!(p.addr.to_string(), "0.0.0.0:9000");
+    assert_eq!(p.allow_hosts, ["*.myzaker.com"]);
+    assert_eq!(p.cache_dir.as_deref(), Some(Path::new("/blog/cache")));
+    assert_eq!((p.cache_size, p.max_bytes, p.max_concurrent), (1000, 10, 2));
+    assert_eq!(p.timeout, Duration::from_secs(3));
+    assert_eq!(p.rate_limit, 0);
+    assert_eq!(
+        p.referer,
+        [("*.sinaimg.cn".to_string(), "https://weibo.com/".to_string())]
+    );
+}
+
+#[test]
+fn proxy_bad_values_name_their_line() {
+    let e = error("[proxy]\naddr = \"localhost\"\n");
+    assert!(e.contains(":2: proxy.addr:"), "{e}");
+    let e = error("[proxy]\nallow_hosts = [\"a.com/x\"]\n");
+    assert!(e.contains(":2: proxy.allow_hosts:"), "{e}");
+    let e = error("[proxy]\ntimeout = 0\n");
+    assert!(e.contains(":2: proxy.timeout: must be at least 1"), "{e}");
+    let e = error("[proxy.referer]\n\"*.a.com\" = \"weibo.com\"\n");
+    assert!(e.contains(":2: proxy.referer:"), "{e}");
+    let e = error("[proxy.referer]\n\"a*b.com\" = \"https://a/\"\n");
+    assert!(e.contains(":2: proxy.referer:"), "{e}");
+    let e = error("[proxy]\nrate_limt = 5\n");
+    assert!(e.contains("did you mean `rate_limit`"), "{e}");
+}
