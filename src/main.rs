@@ -34,6 +34,7 @@ enum Command {
     Check(cmd::check::Args),
     Status(cmd::status::Args),
     Demo(cmd::demo::Args),
+    Proxy(cmd::proxy::Args),
     Build(cmd::build::Args),
 }
 
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         Command::Check(a) => cmd::check::run(&config, a),
         Command::Status(a) => cmd::status::run(&config, a),
         Command::Demo(a) => cmd::demo::run(a),
+        Command::Proxy(a) => cmd::proxy::run(&config, a),
         Command::Build(a) => cmd::build::run(&config, a),
     };
     match result {

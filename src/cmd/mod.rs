@@ -4,6 +4,7 @@ pub mod build;
 pub mod check;
 pub mod demo;
 pub mod init;
+pub mod proxy;
 pub mod sign;
 pub mod status;
 pub mod sync;
