@@ -2,7 +2,9 @@
 //! SQLite store in a temp folder, and (in `hexo`) real Hexo from npm.
 
 mod commands;
+mod crash;
 mod common;
+mod faults;
 mod hexo;
 mod seed;
 mod site;

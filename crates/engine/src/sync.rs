@@ -241,7 +241,7 @@ async fn process(fetcher: &Fetcher, feed: Feed, state: &FeedState) -> FeedResult
                 _ => None,
             };
             return FeedResult::Failed {
-                cause: e.to_string(),
+                cause: one_line_cause(&feed.url, &e.to_string()),
                 feed,
                 retry_after,
             };
@@ -274,8 +274,8 @@ async fn process(fetcher: &Fetcher, feed: Feed, state: &FeedState) -> FeedResult
             match parsed {
                 Ok(Ok(articles)) => FeedResult::Fetched { feed, ok, articles },
                 Ok(Err(cause)) => FeedResult::Failed {
+                    cause: one_line_cause(&feed.url, &cause),
                     feed,
-                    cause,
                     retry_after: None,
                 },
                 Err(e) => FeedResult::Failed {
@@ -286,6 +286,20 @@ async fn process(fetcher: &Fetcher, feed: Feed, state: &FeedState) -> FeedResult
             }
         }
     }
+}
+
+/// The cause of a feed failure as printed after `feed "NAME" (URL): `: the stage errors start
+/// with the URL themselves, which would say it twice, and a hostile server's text must not
+/// break the one-line-per-feed output.
+fn one_line_cause(url: &str, message: &str) -> String {
+    let cause = message
+        .strip_prefix(url)
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(message);
+    cause
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// Parses a feed body and cleans every entry. CPU-bound: runs on the blocking pool.
@@ -538,4 +552,27 @@ pub async fn check(config: &Config) -> Result<Vec<(Feed, Result<usize, String>)>
         );
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line_cause;
+
+    #[test]
+    fn causes_drop_the_repeated_url_and_stay_on_one_line() {
+        let url = "http://a.example/feed";
+        assert_eq!(
+            one_line_cause(url, "http://a.example/feed: HTTP 404 Not Found"),
+            "HTTP 404 Not Found"
+        );
+        // Only a leading copy of this feed's own URL is removed.
+        assert_eq!(
+            one_line_cause(url, "http://b.example/: x"),
+            "http://b.example/: x"
+        );
+        assert_eq!(
+            one_line_cause(url, "XML error:\nline two\r\u{1b}[31m"),
+            "XML error: line two  [31m"
+        );
+    }
 }

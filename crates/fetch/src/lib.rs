@@ -316,8 +316,12 @@ fn send_error(url: &str, err: reqwest::Error) -> FetchError {
     }
 }
 
-/// `Retry-After` as a point in time: delay-seconds from `now`, or an HTTP-date.
+/// `Retry-After` as a point in time: delay-seconds from `now`, or an HTTP-date. Whole seconds:
+/// the header has no finer grain, and the time is printed and stored. Rounded up, so we never
+/// come back early.
 fn parse_retry_after(value: &str, now: jiff::Timestamp) -> Option<jiff::Timestamp> {
+    let whole = now.as_second() + i64::from(now.subsec_nanosecond() > 0);
+    let now = jiff::Timestamp::from_second(whole).unwrap_or(now);
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         let seconds = i64::try_from(seconds).ok()?;
@@ -339,6 +343,13 @@ mod tests {
         let now: jiff::Timestamp = "2024-05-01T00:00:00Z".parse().unwrap();
         let at = |s: &str| parse_retry_after(s, now).map(|t| t.to_string());
         assert_eq!(at("120").as_deref(), Some("2024-05-01T00:02:00Z"));
+        let fractional: jiff::Timestamp = "2024-05-01T00:00:00.75Z".parse().unwrap();
+        assert_eq!(
+            parse_retry_after("1", fractional)
+                .map(|t| t.to_string())
+                .as_deref(),
+            Some("2024-05-01T00:00:02Z")
+        );
         assert_eq!(at(" 0 ").as_deref(), Some("2024-05-01T00:00:00Z"));
         assert_eq!(
             at("Wed, 21 Oct 2015 07:28:00 GMT").as_deref(),
