@@ -7,7 +7,8 @@
 #    (proxy_cache) and through tidings proxy (signed URL). Throughput and p99 side by side.
 # 2. Miss path: wrk, 1,000 connections, 10 s, a 5 MB image under a new URL on every request
 #    (unsigned form with a counter in the query), so every request is an upstream fetch;
-#    peak RSS of tidings proxy from /proc/PID/status (VmHWM).
+#    peak RSS of tidings proxy from /proc/PID/status (VmHWM). The default max_concurrent (64)
+#    applies: requests beyond it wait up to 2 s for a slot, then get 429 (counted as non-2xx).
 # The origin is a plain nginx server block serving generated files. Nothing leaves 127.0.0.1.
 set -euo pipefail
 
@@ -84,7 +85,6 @@ allow_private = ["127.0.0.1:$ORIGIN_PORT"]
 allow_hosts = ["127.0.0.1"]
 cache_dir = "cache"
 cache_size = 268435456
-max_concurrent = 1024
 rate_limit = 0
 timeout = 60
 TOML

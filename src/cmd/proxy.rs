@@ -48,7 +48,13 @@ pub fn run(config: &Path, args: Args) -> anyhow::Result<ExitCode> {
         store.is_published_image(url).unwrap_or(false)
     });
     let addr = args.addr.unwrap_or(p.addr);
-    let rt = super::runtime()?;
+    // Cache writes go through tokio's blocking pool; a small pool keeps thread count (and the
+    // malloc arenas that come with threads) bounded when many large images stream at once.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(16)
+        .build()
+        .context("starting the async runtime")?;
     rt.block_on(async move {
         let router =
             tidings_proxy::router(opts, published, Arc::new(tidings_proxy::SystemResolver))?;
