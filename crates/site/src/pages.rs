@@ -5,6 +5,7 @@
 //! is neither routed through the image policy nor rendered again.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -19,7 +20,7 @@ use crate::theme::Theme;
 use crate::{SiteArticle, SiteError, SiteOptions};
 
 /// Characters of article text kept for the search index; list pages show the first part.
-const SEARCH_TEXT: usize = 240;
+const SEARCH_TEXT: usize = 160;
 const LIST_TEXT: usize = 120;
 /// Entries in the Atom feed.
 const FEED_ENTRIES: usize = 50;
@@ -38,6 +39,8 @@ pub(crate) enum Body {
     Article(usize),
     /// A template and its full context.
     Page { template: &'static str, ctx: Json },
+    /// One page of a list; its context is built only if it must be rendered.
+    List(ListPage),
     /// Bytes made while planning (feed, sitemap, search index, assets).
     Bytes(Vec<u8>),
 }
@@ -46,6 +49,20 @@ pub(crate) struct Plan {
     pub jobs: Vec<Job>,
     items: Vec<Item>,
     site: Json,
+}
+
+/// Page `page` of the list `list`.
+pub(crate) struct ListPage {
+    list: Arc<List>,
+    page: usize,
+}
+
+/// A list of articles (newest first) with its heading, at `segments`.
+struct List {
+    segments: Vec<String>,
+    ids: Vec<usize>,
+    pages: usize,
+    head: ListHead,
 }
 
 /// An article as list pages, the search index and its own page show it.
@@ -61,6 +78,9 @@ struct Item {
     thumb: Option<String>,
     #[serde(skip)]
     text: String,
+    /// `新媒体 › ZAKER › source`
+    #[serde(skip)]
+    cats_line: String,
     #[serde(skip)]
     file: String,
     #[serde(skip)]
@@ -105,7 +125,7 @@ pub(crate) fn accept(mut all: Vec<SiteArticle>) -> (Vec<SiteArticle>, Vec<String
 /// Plans every file of the site.
 pub(crate) fn plan(articles: &[SiteArticle], options: &SiteOptions, theme: &Theme) -> Plan {
     let common = common_key(options, theme);
-    let items: Vec<Item> = articles.iter().map(|a| item(a, options)).collect();
+    let items = items(articles, options);
     let site = json!({
         "title": options.title,
         "lang": options.language,
@@ -114,13 +134,16 @@ pub(crate) fn plan(articles: &[SiteArticle], options: &SiteOptions, theme: &Them
     let mut p = Planner {
         jobs: Vec::new(),
         items: &items,
+        item_keys: items
+            .iter()
+            .map(|it| hash(&[&serde_json::to_vec(it).unwrap_or_default()]))
+            .collect(),
         site: &site,
         common,
         per_page: options.per_page.max(1),
         category_urls: Vec::new(),
     };
-    let all: Vec<usize> = (0..items.len()).collect();
-    p.list(&[], &all, ListHead::default());
+    p.list(&[], (0..items.len()).collect(), ListHead::default());
     p.categories();
     p.archives();
     p.simple("search/index.html", "search.html", "Search", None);
@@ -146,7 +169,7 @@ pub(crate) fn plan(articles: &[SiteArticle], options: &SiteOptions, theme: &Them
     p.bytes("atom.xml", atom(articles, &items, options).into_bytes());
     let map = sitemap(&items, &p.category_urls, options);
     p.bytes("sitemap.xml", map.into_bytes());
-    p.bytes("search.json", search_index(&items).into_bytes());
+    p.bytes("search.json", search_index(articles, &items).into_bytes());
     for (name, source) in &theme.assets {
         p.bytes(&format!("assets/{name}"), source.clone().into_bytes());
     }
@@ -166,11 +189,46 @@ impl Plan {
         match &job.body {
             Body::Bytes(b) => Ok(b.clone()),
             Body::Page { template, ctx } => render(theme, template, &job.file, ctx),
+            Body::List(lp) => {
+                let ctx = self.list_ctx(lp, &job.file, options.per_page.max(1));
+                render(theme, "list.html", &job.file, &ctx)
+            }
             Body::Article(i) => {
                 let ctx = self.article_ctx(&articles[*i], &self.items[*i], options);
                 render(theme, "article.html", &job.file, &ctx)
             }
         }
+    }
+
+    fn list_ctx(&self, lp: &ListPage, file: &str, per_page: usize) -> Json {
+        let list = &lp.list;
+        let (page, pages) = (lp.page, list.pages);
+        let segments: Vec<&str> = list.segments.iter().map(String::as_str).collect();
+        let chunk = list.ids.chunks(per_page).nth(page - 1).unwrap_or(&[]);
+        let items: Vec<&Item> = chunk.iter().map(|&i| &self.items[i]).collect();
+        let head = &list.head;
+        let title = match (head.page_title.is_empty(), page) {
+            (true, 1) => String::new(),
+            (true, n) => format!("Page {n}"),
+            (false, 1) => head.page_title.clone(),
+            (false, n) => format!("{} · Page {n}", head.page_title),
+        };
+        json!({
+            "site": self.site,
+            "root": root_of(file),
+            "page_title": title,
+            "heading": head.heading,
+            "crumbs": head.crumbs,
+            "children": head.children,
+            "items": items,
+            "total": list.ids.len(),
+            "pager": {
+                "page": page,
+                "pages": pages,
+                "prev": (page > 1).then(|| Location::paged(&segments, page - 1).url),
+                "next": (page < pages).then(|| Location::paged(&segments, page + 1).url),
+            },
+        })
     }
 
     fn article_ctx(&self, a: &SiteArticle, it: &Item, options: &SiteOptions) -> Json {
@@ -221,6 +279,8 @@ struct ListHead {
 struct Planner<'a> {
     jobs: Vec<Job>,
     items: &'a [Item],
+    /// Hash of each item as list pages show it.
+    item_keys: Vec<[u8; 32]>,
     site: &'a Json,
     common: [u8; 32],
     per_page: usize,
@@ -229,36 +289,45 @@ struct Planner<'a> {
 }
 
 impl Planner<'_> {
-    /// The pages of a list of articles (newest first) rooted at `segments`.
-    fn list(&mut self, segments: &[&str], ids: &[usize], head: ListHead) {
+    /// The pages of a list of articles (newest first) rooted at `segments`. Keyed by the
+    /// list's heading and the keys of the items each page shows, so that no context is built
+    /// for a page that has not changed.
+    fn list(&mut self, segments: &[&str], ids: Vec<usize>, head: ListHead) {
         let pages = ids.len().div_ceil(self.per_page).max(1);
+        let head_key = hash(&[
+            head.heading.as_bytes(),
+            head.page_title.as_bytes(),
+            &serde_json::to_vec(&(&head.crumbs, &head.children)).unwrap_or_default(),
+            &ids.len().to_le_bytes(),
+        ]);
+        let list = Arc::new(List {
+            segments: segments.iter().map(|s| s.to_string()).collect(),
+            ids,
+            pages,
+            head,
+        });
         for page in 1..=pages {
-            let loc = Location::paged(segments, page);
-            let chunk = ids.chunks(self.per_page).nth(page - 1).unwrap_or(&[]);
-            let items: Vec<&Item> = chunk.iter().map(|&i| &self.items[i]).collect();
-            let title = match (head.page_title.is_empty(), page) {
-                (true, 1) => String::new(),
-                (true, n) => format!("Page {n}"),
-                (false, 1) => head.page_title.clone(),
-                (false, n) => format!("{} · Page {n}", head.page_title),
-            };
-            let ctx = json!({
-                "site": self.site,
-                "root": root_of(&loc.file),
-                "page_title": title,
-                "heading": head.heading,
-                "crumbs": head.crumbs,
-                "children": head.children,
-                "items": items,
-                "total": ids.len(),
-                "pager": {
-                    "page": page,
-                    "pages": pages,
-                    "prev": (page > 1).then(|| Location::paged(segments, page - 1).url),
-                    "next": (page < pages).then(|| Location::paged(segments, page + 1).url),
-                },
+            let file = Location::paged(segments, page).file;
+            let chunk = list.ids.chunks(self.per_page).nth(page - 1).unwrap_or(&[]);
+            let mut h = Sha256::new();
+            for part in [&self.common[..], b"list", file.as_bytes(), &head_key] {
+                h.update((part.len() as u64).to_le_bytes());
+                h.update(part);
+            }
+            h.update(page.to_le_bytes());
+            h.update(pages.to_le_bytes());
+            for &i in chunk {
+                h.update(self.item_keys[i]);
+            }
+            let body = Body::List(ListPage {
+                list: Arc::clone(&list),
+                page,
             });
-            self.page(loc.file, "list.html", ctx);
+            self.jobs.push(Job {
+                file,
+                key: h.finalize().into(),
+                body,
+            });
         }
     }
 
@@ -325,7 +394,7 @@ impl Planner<'_> {
                 crumbs,
                 children,
             };
-            self.list(&path, &node.ids, head);
+            self.list(&path, node.ids.clone(), head);
         }
         let ctx = json!({
             "site": self.site,
@@ -357,7 +426,7 @@ impl Planner<'_> {
                 page_title: label,
                 ..ListHead::default()
             };
-            self.list(&path, ids, head);
+            self.list(&path, ids.clone(), head);
         }
         let years: Vec<Json> = years
             .into_iter()
@@ -406,6 +475,23 @@ fn category_url(segs: &[String]) -> String {
     Location::dir(&path).url
 }
 
+/// The items of every article, made on every core (dates, excerpts and signed thumbnail URLs
+/// add up over ten thousand articles).
+fn items(articles: &[SiteArticle], options: &SiteOptions) -> Vec<Item> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = articles.len().div_ceil(workers).max(256);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = articles
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(|a| item(a, options)).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
 fn item(a: &SiteArticle, options: &SiteOptions) -> Item {
     let art = &a.article;
     let loc = Location::dir(&["posts", &a.slug]);
@@ -424,6 +510,7 @@ fn item(a: &SiteArticle, options: &SiteOptions) -> Item {
         })
         .collect();
     let text = excerpt(&art.html, SEARCH_TEXT);
+    let cats_line = art.categories.join(" › ");
     Item {
         title: art.title.clone(),
         url: loc.url,
@@ -434,6 +521,7 @@ fn item(a: &SiteArticle, options: &SiteOptions) -> Item {
         excerpt: text.chars().take(LIST_TEXT).collect(),
         thumb: art.lead_image.as_deref().map(|u| options.policy.apply(u)),
         text,
+        cats_line,
         file: loc.file,
         month: (zoned.year(), zoned.month()),
     }
@@ -578,22 +666,28 @@ fn sitemap(items: &[Item], lists: &[String], options: &SiteOptions) -> String {
     x
 }
 
-/// `{"v":1,"items":[[url,title,date,categories,text],…]}`, newest first.
-fn search_index(items: &[Item]) -> String {
-    let rows: Vec<[String; 5]> = items
+/// `{"v":1,"items":[[slug,title,date,categories,text],…]}`, newest first. The slug is raw
+/// (a third of the size of its percent-encoded form in Chinese); the script encodes it.
+fn search_index(articles: &[SiteArticle], items: &[Item]) -> String {
+    let rows: Vec<[&str; 5]> = articles
         .iter()
-        .map(|it| {
-            let cats: Vec<&str> = it.cats.iter().map(|c| c.name.as_str()).collect();
+        .zip(items)
+        .map(|(a, it)| {
             [
-                it.url.clone(),
-                it.title.clone(),
-                it.date.clone(),
-                cats.join(" › "),
-                it.text.clone(),
+                a.slug.as_str(),
+                it.title.as_str(),
+                it.date.as_str(),
+                it.cats_line.as_str(),
+                it.text.as_str(),
             ]
         })
         .collect();
-    let json = serde_json::to_string(&json!({"v": 1, "items": rows})).unwrap_or_default();
+    #[derive(Serialize)]
+    struct Index<'a> {
+        v: u32,
+        items: Vec<[&'a str; 5]>,
+    }
+    let json = serde_json::to_string(&Index { v: 1, items: rows }).unwrap_or_default();
     html_safe_json(&json)
 }
 

@@ -66,9 +66,19 @@ pub fn xml_escape(text: &str) -> String {
 /// JSON text that is also safe to inline in HTML: `<`, `>` and `&` only ever occur inside
 /// JSON strings, where their `\u` forms mean the same.
 pub fn html_safe_json(json: &str) -> String {
-    json.replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
+    let mut out = String::with_capacity(json.len() + json.len() / 64);
+    let mut rest = json;
+    while let Some(i) = rest.find(['<', '>', '&']) {
+        out.push_str(&rest[..i]);
+        out.push_str(match rest.as_bytes()[i] {
+            b'<' => "\\u003c",
+            b'>' => "\\u003e",
+            _ => "\\u0026",
+        });
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@
     if (!ws.length) { status.textContent = items.length + " articles indexed."; return; }
     var found = 0;
     for (var i = 0; i < items.length && found < 100; i++) {
-      var it = items[i]; // [url, title, date, categories, text]
+      var it = items[i]; // [slug, title, date, categories, text]
       var hay = (it[1] + " " + it[3] + " " + it[4]).toLowerCase();
       if (!ws.every(function (w) { return hay.indexOf(w) !== -1; })) continue;
       found++;
@@ -36,7 +36,7 @@
       box.appendChild(el("p", "meta", it[3]));
       var h = el("h2", "item-title");
       var a = el("a", null, it[1]);
-      a.href = root + it[0];
+      a.href = root + "posts/" + encodeURIComponent(it[0]) + "/";
       h.appendChild(a);
       box.appendChild(h);
       box.appendChild(el("p", "excerpt", it[4]));

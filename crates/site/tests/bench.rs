@@ -55,6 +55,23 @@ fn article(n: usize) -> SiteArticle {
     }
 }
 
+/// User and system CPU seconds of this process so far (from /proc; zero elsewhere): on a
+/// shared machine, CPU time says more than wall time.
+fn cpu_seconds() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // utime and stime are fields 14 and 15 of the line: 11 and 12 after the name and state.
+    match (f.get(10), f.get(11)) {
+        (Some(u), Some(s)) => (u / 100.0, s / 100.0),
+        _ => (0.0, 0.0),
+    }
+}
+
 fn peak_rss_kib() -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -87,12 +104,16 @@ fn ten_thousand_articles() {
         // Made outside the timed part, and one set at a time, as the store would stream them.
         let set: Vec<SiteArticle> = (first..10_020).map(article).collect();
         let mb = set.iter().map(|a| a.article.html.len()).sum::<usize>() / 1_000_000;
+        let (u0, s0) = cpu_seconds();
         let started = Instant::now();
         let report = build(&out, set, &options, &()).unwrap();
+        let (u1, s1) = cpu_seconds();
         println!(
-            "{label}: {} articles ({mb} MB of HTML): {report} in {:.2} s",
+            "{label}: {} articles ({mb} MB of HTML): {report} in {:.2} s (cpu: {:.2} s user, {:.2} s system)",
             10_020 - first,
-            started.elapsed().as_secs_f64()
+            started.elapsed().as_secs_f64(),
+            u1 - u0,
+            s1 - s0,
         );
     }
     println!("{}", peak_rss_kib());
