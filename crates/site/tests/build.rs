@@ -222,6 +222,12 @@ fn the_hostile_title_is_escaped_everywhere() {
         titles.contains(&HOSTILE),
         "the index holds the exact title once decoded"
     );
+    let first = &index["items"][0];
+    assert_eq!(first[0], "文章-0", "rows start with the raw slug");
+    assert!(first[4]
+        .as_str()
+        .unwrap()
+        .starts_with("The ferry company said"));
     assert!(read(out, "index.html").contains("<title>新闻镜像 &amp; &lt;Mirror&gt;</title>"));
 }
 
