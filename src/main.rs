@@ -36,6 +36,7 @@ enum Command {
     Demo(cmd::demo::Args),
     Proxy(cmd::proxy::Args),
     Build(cmd::build::Args),
+    Serve(cmd::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +51,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => cmd::demo::run(a),
         Command::Proxy(a) => cmd::proxy::run(&config, a),
         Command::Build(a) => cmd::build::run(&config, a),
+        Command::Serve(a) => cmd::serve::run(&config, a),
     };
     match result {
         Ok(code) => code,

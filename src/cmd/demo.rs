@@ -12,18 +12,19 @@ use tidings_engine::SyncOptions;
 /// Run Tidings end to end on bundled sample feeds, served in-process: RSS, Atom, JSON Feed, a GBK
 /// feed, lazy-loaded images, hostile HTML, and an image origin that refuses foreign Referers.
 ///
-/// Writes DIR/tidings.toml, syncs it into DIR/source/_posts (Hexo layout), and prints what it did.
-/// Run it twice: the second run fetches with ETags and changes nothing.
+/// Writes DIR/tidings.toml, syncs it into DIR/source/_posts (Hexo layout), builds the built-in
+/// site into DIR/public, then serves the site and the image proxy on ADDR until Ctrl-C. Images
+/// load only through the proxy: the sample origin refuses the site's Referer. Run it twice: the
+/// second run fetches with ETags and changes nothing.
 #[derive(clap::Args)]
 pub struct Args {
     /// Folder for the demo blog (created if missing).
     #[arg(long, default_value = "demo-site")]
     dir: PathBuf,
-    /// Address where the image proxy will be reachable; signed image URLs point here.
+    /// Address to serve the site and the image proxy on (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// Do not serve after syncing. (Serving arrives with `tidings serve`; today the demo always
-    /// stops after the sync.)
+    /// Stop after syncing and building instead of serving.
     #[arg(long)]
     no_serve: bool,
 }
@@ -43,10 +44,25 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
             .await
             .context("starting the sample feed server")?,
     };
+    // Bind first: signed image URLs must carry the address the site is really served on.
+    let listener = match args.no_serve {
+        true => None,
+        false => Some(
+            tokio::net::TcpListener::bind(args.addr)
+                .await
+                .with_context(|| {
+                    format!("cannot listen on {} (try --addr 127.0.0.1:0)", args.addr)
+                })?,
+        ),
+    };
+    let public = match &listener {
+        Some(l) => l.local_addr()?,
+        None => args.addr,
+    };
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("creating {}", args.dir.display()))?;
     let config_path = args.dir.join("tidings.toml");
-    std::fs::write(&config_path, demo_config(&server, args.addr))
+    std::fs::write(&config_path, demo_config(&server, public))
         .with_context(|| format!("writing {}", config_path.display()))?;
     println!("sample feeds served at {}", server.origin());
     println!("wrote {}", config_path.display());
@@ -54,7 +70,24 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     let config = super::load_config(&config_path)?;
     let report = tidings_engine::sync(&config, &SyncOptions::default(), super::sync::bar()).await?;
     let code = super::sync::print_report(&report);
+    // A previous demo may have served on another port: re-render posts whose image URLs moved.
+    let rewrite = SyncOptions {
+        rewrite: true,
+        ..SyncOptions::default()
+    };
+    tidings_engine::sync(&config, &rewrite, std::sync::Arc::new(())).await?;
     print_posts(&config.output.dir);
+    match listener {
+        Some(listener) => super::serve::serve(&config, listener).await?,
+        None => {
+            let built = config.clone();
+            let report =
+                tokio::task::spawn_blocking(move || tidings_engine::build_site(&built, &()))
+                    .await
+                    .context("the site build stopped")??;
+            println!("site: {report} in {}", config.site.out.display());
+        }
+    }
     Ok(code)
 }
 
@@ -65,6 +98,7 @@ fn demo_config(server: &FixtureServer, public: SocketAddr) -> String {
 title = "Tidings demo"
 url = "http://{public}/"
 timezone = "Asia/Shanghai"
+out = "public"
 
 [output]
 format = "hexo"

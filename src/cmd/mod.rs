@@ -5,6 +5,7 @@ pub mod check;
 pub mod demo;
 pub mod init;
 pub mod proxy;
+pub mod serve;
 pub mod sign;
 pub mod status;
 pub mod sync;

@@ -215,7 +215,7 @@ const HOSTILE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <title>../../etc/passwd: "quoted" 'single' #not-a-comment</title>
 <link>{origin}/hostile/traversal</link>
 <guid isPermaLink="false">hostile-1</guid>
-<description><![CDATA[<p onclick="alert(1)">Harmless text.</p><script>alert("xss")</script><img src="x" onerror="alert(2)"><a href="javascript:alert(3)">click</a><a href="jav&#x09;ascript:alert(4)">tab</a><iframe src="{origin}/evil"></iframe><svg onload="alert(5)"><circle r="1"/></svg><form action="{origin}/steal"><input name="pw"></form><p style="background:url(javascript:alert(6))">styled</p><img src="{origin}/img/safe.png?w=320&h=200" srcset="javascript:alert(7) 1x"><base href="http://attacker.invalid/"><meta http-equiv="refresh" content="0;url=http://attacker.invalid/"></p>]]></description>
+<description><![CDATA[<p onclick="alert(1)">Harmless text.</p><script>alert("xss")</script><img src="/img/hostile.png?w=300&h=200" onerror="alert(2)"><a href="javascript:alert(3)">click</a><a href="jav&#x09;ascript:alert(4)">tab</a><iframe src="{origin}/evil"></iframe><svg onload="alert(5)"><circle r="1"/></svg><form action="{origin}/steal"><input name="pw"></form><p style="background:url(javascript:alert(6))">styled</p><img src="{origin}/img/safe.png?w=320&h=200" srcset="javascript:alert(7) 1x"><base href="http://attacker.invalid/"><meta http-equiv="refresh" content="0;url=http://attacker.invalid/"></p>]]></description>
 <pubDate>Mon, 23 Nov 2026 12:00:00 GMT</pubDate>
 </item>
 <item>

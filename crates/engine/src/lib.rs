@@ -11,12 +11,14 @@
 mod build;
 mod keys;
 mod lock;
+mod proxy;
 mod render;
 mod sync;
 
 pub use build::{build_site, site_options, BuildError};
 pub use keys::{image_policy, proxy_key};
 pub use lock::StateLock;
+pub use proxy::proxy_router;
 pub use sync::{check, sync, FeedFailure, Progress, SyncOptions, SyncReport};
 
 use std::path::PathBuf;

@@ -12,6 +12,7 @@
 
 mod pages;
 mod paths;
+pub mod serve;
 mod text;
 mod theme;
 mod write;
