@@ -40,6 +40,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     let config = cli.config.unwrap_or_else(|| PathBuf::from("tidings.toml"));
     let result = match cli.command {
@@ -59,5 +60,15 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, which turns `tidings sync | head` into a panic on the next print.
+/// Command-line tools should just stop when their reader goes away.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is always valid.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -29,8 +29,8 @@ pub struct Args {
     no_serve: bool,
 }
 
-/// The fixture server prefers this port so feed URLs, and therefore article ids, stay the same
-/// from one demo run to the next.
+/// The fixture server's first choice of port on a fresh demo folder. Feed URLs, and therefore
+/// article ids, include the port, so a later run prefers the port the folder already uses.
 const FEED_PORT: u16 = 7491;
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -38,7 +38,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn demo(args: Args) -> anyhow::Result<ExitCode> {
-    let server = match FixtureServer::start(([127, 0, 0, 1], FEED_PORT).into()).await {
+    let port = previous_port(&args.dir).unwrap_or(FEED_PORT);
+    let server = match FixtureServer::start(([127, 0, 0, 1], port).into()).await {
         Ok(s) => s,
         Err(_) => FixtureServer::start(([127, 0, 0, 1], 0).into())
             .await
@@ -89,6 +90,17 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(code)
+}
+
+/// The sample-feed port a previous demo run in `dir` wrote into its config.
+fn previous_port(dir: &Path) -> Option<u16> {
+    let text = std::fs::read_to_string(dir.join("tidings.toml")).ok()?;
+    let rest = text
+        .split("[[feed]]")
+        .nth(1)?
+        .split("url = \"http://127.0.0.1:")
+        .nth(1)?;
+    rest.split('/').next()?.parse().ok()
 }
 
 fn demo_config(server: &FixtureServer, public: SocketAddr) -> String {
