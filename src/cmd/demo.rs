@@ -1,12 +1,11 @@
 //! `tidings demo`: the whole job on bundled sample feeds, with no config and no network.
 
-use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use tidings_demo::{FixtureServer, FEEDS};
+use tidings_demo::FixtureServer;
 use tidings_engine::SyncOptions;
 
 /// Run Tidings end to end on bundled sample feeds, served in-process: RSS, Atom, JSON Feed, a GBK
@@ -127,19 +126,7 @@ allow_private = ["{origin_host}"]
 "#,
         origin_host = server.addr(),
     );
-    for f in FEEDS {
-        let cats: Vec<String> = f.categories.iter().map(|c| format!("{c:?}")).collect();
-        let _ = write!(
-            c,
-            "\n[[feed]]\nname = {:?}\nurl = {:?}\ncategories = [{}]\n",
-            f.name,
-            server.url(f.path),
-            cats.join(", ")
-        );
-        if let Some(a) = f.author {
-            let _ = writeln!(c, "author = {a:?}");
-        }
-    }
+    c.push_str(&server.feeds_toml());
     c
 }
 

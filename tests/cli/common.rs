@@ -1,12 +1,11 @@
 //! Shared pieces: a fixture server on its own runtime, a blog folder, and a way to run the binary.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::SystemTime;
 
-use tidings_demo::{FixtureServer, FEEDS};
+use tidings_demo::FixtureServer;
 
 /// The fixture server, kept alive by its own runtime while the binary runs in the foreground.
 pub struct Server {
@@ -29,21 +28,7 @@ impl Server {
 
     /// Config lines for every bundled sample feed.
     pub fn sample_feeds(&self) -> String {
-        let mut c = String::new();
-        for f in FEEDS {
-            let cats: Vec<String> = f.categories.iter().map(|c| format!("{c:?}")).collect();
-            let _ = write!(
-                c,
-                "\n[[feed]]\nname = {:?}\nurl = {:?}\ncategories = [{}]\n",
-                f.name,
-                self.server.url(f.path),
-                cats.join(", ")
-            );
-            if let Some(a) = f.author {
-                let _ = writeln!(c, "author = {a:?}");
-            }
-        }
-        c
+        self.server.feeds_toml()
     }
 }
 

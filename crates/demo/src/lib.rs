@@ -103,6 +103,25 @@ impl FixtureServer {
         self.lock().fixtures.remove(path);
     }
 
+    /// `[[feed]]` entries for every bundled sample feed on this server, ready to append to a
+    /// `tidings.toml`.
+    pub fn feeds_toml(&self) -> String {
+        let mut c = String::new();
+        for f in FEEDS {
+            let cats: Vec<String> = f.categories.iter().map(|c| toml_string(c)).collect();
+            c.push_str(&format!(
+                "\n[[feed]]\nname = {}\nurl = {}\ncategories = [{}]\n",
+                toml_string(f.name),
+                toml_string(&self.url(f.path)),
+                cats.join(", ")
+            ));
+            if let Some(a) = f.author {
+                c.push_str(&format!("author = {}\n", toml_string(a)));
+            }
+        }
+        c
+    }
+
     /// How many requests `path` has received.
     pub fn hits(&self, path: &str) -> usize {
         self.lock().hits.get(path).copied().unwrap_or(0)
@@ -125,6 +144,22 @@ pub fn sample(f: &SampleFeed, origin: &str) -> Fixture {
         content_type: f.content_type.into(),
         body,
     }
+}
+
+/// A TOML basic string.
+fn toml_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn answer(state: &Mutex<State>, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
@@ -256,6 +291,12 @@ mod tests {
             .unwrap();
         assert_eq!(r.status(), 304);
         assert_eq!(s.hits("/zaker/channel/13"), 2);
+    }
+
+    #[test]
+    fn toml_strings_escape_what_toml_needs() {
+        assert_eq!(toml_string("新媒体"), "\"新媒体\"");
+        assert_eq!(toml_string("a\"b\\c\u{1}"), "\"a\\\"b\\\\c\\u0001\"");
     }
 
     #[tokio::test]
