@@ -161,6 +161,17 @@ pub trait Store {
         f: &mut dyn FnMut(StoredArticle) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
 
+    /// [`Store::for_each_article`] without the bodies: `article.html` is empty and
+    /// `article.images` too. Reads an index, never the large rows, so it costs little however
+    /// much text the store holds (the site builder decides from this which pages changed).
+    fn for_each_article_head(
+        &self,
+        f: &mut dyn FnMut(StoredArticle) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+
+    /// The cleaned HTML of the live article `id`; `None` if unknown or pruned.
+    fn article_html(&self, id: &str) -> Result<Option<String>, StoreError>;
+
     /// Whether `url` is the original URL of an image in a staged article (the proxy's unsigned
     /// form only serves those).
     fn is_published_image(&self, url: &str) -> Result<bool, StoreError>;

@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::StoreError;
 
 /// Migrations in order; `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -59,6 +59,17 @@ CREATE TABLE images (
     url        TEXT PRIMARY KEY NOT NULL,
     first_seen INTEGER NOT NULL
 ) STRICT;
+";
+
+/// Version 2: a covering index of every column but the bodies (`html`, `images`), in date
+/// order. The site builder reads article heads on every build; without it, reading
+/// `content_hash` or `slug` (stored after `html`) walks each row's overflow pages, which is
+/// reading the whole 100 MB of bodies.
+const V2: &str = "
+CREATE INDEX articles_heads ON articles (
+    published DESC, published_ns DESC, id, state, feed_url, guid, link, title, author,
+    categories, updated, updated_ns, lead_image, content_hash, slug, path
+);
 ";
 
 /// Bring `conn` up to [`SCHEMA_VERSION`] in one transaction; refuse a newer database rather

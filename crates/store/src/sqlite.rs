@@ -18,6 +18,12 @@ const ARTICLE_COLUMNS: &str = "id, feed_url, guid, link, title, author, categori
      published, published_ns, updated, updated_ns, html, lead_image, images, \
      content_hash, slug, path";
 
+/// [`ARTICLE_COLUMNS`] with the bodies left empty, all read from the `articles_heads` index.
+const HEAD_QUERY: &str = "SELECT id, feed_url, guid, link, title, author, categories, \
+     published, published_ns, updated, updated_ns, '', lead_image, '[]', \
+     content_hash, slug, path FROM articles INDEXED BY articles_heads \
+     WHERE state != 'tombstone' ORDER BY published DESC, published_ns DESC, id";
+
 const UPSERT_ARTICLE: &str = "
 INSERT INTO articles (id, feed_url, guid, link, title, author, categories,
                       published, published_ns, updated, updated_ns, html, lead_image, images,
@@ -273,6 +279,30 @@ impl Store for SqliteStore {
         f: &mut dyn FnMut(StoredArticle) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         self.query_articles("state != 'tombstone'", "reading articles", f)
+    }
+
+    fn for_each_article_head(
+        &self,
+        f: &mut dyn FnMut(StoredArticle) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        const WHAT: &str = "reading article heads";
+        let mut stmt = self
+            .conn
+            .prepare_cached(HEAD_QUERY)
+            .map_err(query_err(WHAT))?;
+        let mut rows = stmt.query([]).map_err(query_err(WHAT))?;
+        while let Some(row) = rows.next().map_err(query_err(WHAT))? {
+            let raw = RawArticle::read(row).map_err(query_err(WHAT))?;
+            f(raw.into_stored()?)?;
+        }
+        Ok(())
+    }
+
+    fn article_html(&self, id: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT html FROM articles WHERE id = ?1 AND state != 'tombstone'")
+            .and_then(|mut stmt| stmt.query_row([id], |row| row.get(0)).optional())
+            .map_err(article_err(id))
     }
 
     fn is_published_image(&self, url: &str) -> Result<bool, StoreError> {

@@ -515,3 +515,55 @@ fn file_database_uses_wal() {
         .unwrap();
     assert_eq!(mode, "wal");
 }
+
+#[test]
+fn heads_are_the_articles_without_bodies_and_bodies_come_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    let batch = vec![
+        staged(article("h1", "2021-06-01T00:00:00Z"), "h1"),
+        staged(article("h3", "2023-06-01T00:00:00Z"), "h3"),
+        staged(article("h2", "2022-06-01T00:00:00.5Z"), "h2"),
+    ];
+    store.stage(&ok("200"), batch).unwrap();
+    store.tombstone(&["h1"]).unwrap();
+    let full = all(&store);
+    let mut heads = Vec::new();
+    store
+        .for_each_article_head(&mut |a| {
+            heads.push(a);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(ids(&heads), ["h3", "h2"]);
+    for (head, whole) in heads.iter().zip(&full) {
+        assert!(head.article.html.is_empty() && head.article.images.is_empty());
+        let mut expected = whole.clone();
+        expected.article.html.clear();
+        expected.article.images.clear();
+        assert_eq!(head, &expected);
+        let html = store.article_html(&head.article.id).unwrap();
+        assert_eq!(html.as_deref(), Some(whole.article.html.as_str()));
+    }
+    assert_eq!(store.article_html("h1").unwrap(), None, "pruned");
+    assert_eq!(store.article_html("nope").unwrap(), None);
+    assert_eq!(store.article_html("' OR 1=1 --").unwrap(), None);
+}
+
+#[test]
+fn heads_never_read_the_article_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(open(dir.path()));
+    let conn = rusqlite::Connection::open(dir.path().join("state.db")).unwrap();
+    let plan: String = conn
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT id, feed_url, guid, link, title, author, categories, \
+             published, published_ns, updated, updated_ns, lead_image, content_hash, slug, path \
+             FROM articles WHERE state != 'tombstone' \
+             ORDER BY published DESC, published_ns DESC, id",
+            [],
+            |r| r.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("COVERING INDEX articles_heads"), "{plan}");
+}
