@@ -22,6 +22,11 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 
+use crate::memory::{Hot, Memory};
+
+/// Largest body the in-memory layer keeps.
+const MEMORY_ITEM_MAX: u64 = 256 << 10;
+
 /// The cache key: SHA-256 of the target URL (never of the signature or the request form).
 pub(crate) type Key = [u8; 32];
 
@@ -135,14 +140,17 @@ struct Index {
 pub(crate) struct Cache {
     dir: PathBuf,
     cap: u64,
+    /// Lock order: `index` before any `memory` shard.
     index: Mutex<Index>,
+    memory: Memory,
     inflight: Inflight,
     seq: AtomicU64,
 }
 
 impl Cache {
-    /// Open (or create) the cache under `dir`, holding at most `cap` bytes of bodies.
-    pub fn open(dir: &Path, cap: u64) -> io::Result<Cache> {
+    /// Open (or create) the cache under `dir`, holding at most `cap` bytes of bodies on disk,
+    /// of which up to `memory` bytes of small bodies are also kept in memory.
+    pub fn open(dir: &Path, cap: u64, memory: u64) -> io::Result<Cache> {
         for sub in ["objects", "meta", "tmp"] {
             std::fs::create_dir_all(dir.join(sub))?;
         }
@@ -154,6 +162,7 @@ impl Cache {
             dir: dir.to_path_buf(),
             cap,
             index: Mutex::new(Index::default()),
+            memory: Memory::new(memory, MEMORY_ITEM_MAX),
             inflight: Arc::default(),
             seq: AtomicU64::new(0),
         };
@@ -173,6 +182,42 @@ impl Cache {
         let slot = index.entries.get_mut(key)?;
         slot.used = tick;
         Some(slot.meta.clone())
+    }
+
+    /// The in-memory copy of `key`, fresh or stale; marks it as recently used in memory and
+    /// on disk (a hot image must not age out of the disk index, which would drop it from
+    /// memory too).
+    pub fn hot(&self, key: &Key) -> Option<Arc<Hot>> {
+        let hot = self.memory.get(key)?;
+        let mut index = lock(&self.index);
+        index.tick += 1;
+        let tick = index.tick;
+        if let Some(slot) = index.entries.get_mut(key) {
+            slot.used = tick;
+        }
+        Some(hot)
+    }
+
+    /// Would a body of `size` bytes be kept in memory?
+    pub fn memory_takes(&self, size: u64) -> bool {
+        self.memory.takes(size)
+    }
+
+    /// Keep `body`, just read from disk for `meta`, in memory, unless the disk index has moved
+    /// on since `meta` was looked up (a revalidation or a new body must not be shadowed by an
+    /// older copy).
+    pub fn remember(&self, key: &Key, meta: &Arc<Meta>, body: bytes::Bytes) {
+        if body.len() as u64 != meta.size || !self.memory.takes(meta.size) {
+            return;
+        }
+        let index = lock(&self.index);
+        let current = index
+            .entries
+            .get(key)
+            .is_some_and(|s| Arc::ptr_eq(&s.meta, meta));
+        if let (true, Some(hot)) = (current, Hot::new(meta.clone(), body)) {
+            self.memory.insert(*key, hot);
+        }
     }
 
     /// Lead the fetch of `key`, or follow the request already leading it.
@@ -266,6 +311,7 @@ impl Cache {
         if let Some(slot) = index.entries.get_mut(&key) {
             slot.meta = meta.clone();
         }
+        self.memory.remove(&key);
         Ok(meta)
     }
 
@@ -308,6 +354,7 @@ impl Cache {
                 slot.meta = meta;
                 slot.used = tick;
             }
+            self.memory.remove(&key);
             return;
         }
         self.release_body(index, &key);
@@ -352,6 +399,7 @@ impl Cache {
         let Some(body) = index.entries.get(key).map(|s| s.meta.body.clone()) else {
             return;
         };
+        self.memory.remove(key);
         if let Some((refs, size)) = index.bodies.get_mut(&body) {
             *refs -= 1;
             if *refs == 0 {
@@ -469,7 +517,7 @@ mod tests {
     #[tokio::test]
     async fn evicts_least_recently_used_and_shares_bodies() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path(), 25).unwrap();
+        let cache = Cache::open(dir.path(), 25, 0).unwrap();
         put(&cache, "http://a/1", &[1; 10]).await;
         put(&cache, "http://a/2", &[2; 10]).await;
         // Same bytes under another URL: one body file.
@@ -487,7 +535,7 @@ mod tests {
         assert!(!cache.body_path(&shared.body).exists());
         // A reopened cache finds what was kept, and nothing else.
         drop(cache);
-        let cache = Cache::open(dir.path(), 25).unwrap();
+        let cache = Cache::open(dir.path(), 25, 0).unwrap();
         assert_eq!(cache.total(), 20);
         assert!(cache.lookup(&Cache::key("http://a/3")).is_some());
     }
@@ -495,7 +543,7 @@ mod tests {
     #[tokio::test]
     async fn too_big_for_the_cache_is_not_stored() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path(), 5).unwrap();
+        let cache = Cache::open(dir.path(), 5, 0).unwrap();
         let mut w = cache.writer().await.unwrap();
         w.write(&[0; 10]).await.unwrap();
         let meta = Meta {

@@ -16,7 +16,7 @@ use crate::cache::Cache;
 use crate::hosts::HostGlobs;
 use crate::image::{self, Wanted};
 use crate::limit::RateLimiter;
-use crate::respond::Refusal;
+use crate::respond::{self, Refusal};
 use crate::target::{self, Route};
 use crate::{Options, ProxyError, Published};
 
@@ -67,11 +67,12 @@ impl Proxy {
             key: "referer",
             pattern,
         })?;
-        let cache =
-            Cache::open(&opts.cache_dir, opts.cache_size).map_err(|source| ProxyError::Cache {
+        let cache = Cache::open(&opts.cache_dir, opts.cache_size, opts.memory_cache_size).map_err(
+            |source| ProxyError::Cache {
                 dir: opts.cache_dir.clone(),
                 source,
-            })?;
+            },
+        )?;
         let mut keys = vec![opts.key];
         keys.extend(opts.old_keys);
         Ok(Proxy {
@@ -102,11 +103,15 @@ impl Proxy {
     }
 }
 
+/// The one handler: it sees every request to the router, so the security headers stamped
+/// here are on every response.
 pub(crate) async fn handle(State(proxy): State<Arc<Proxy>>, req: Request) -> Response {
-    match route(&proxy, req).await {
+    let mut response = match route(&proxy, req).await {
         Ok(response) => response,
         Err(refusal) => refusal.into_response(),
-    }
+    };
+    respond::secure(&mut response);
+    response
 }
 
 async fn route(proxy: &Arc<Proxy>, req: Request) -> Result<Response, Refusal> {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::response::Response;
+use bytes::Bytes;
 use futures_util::StreamExt;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, StatusCode};
@@ -13,11 +14,10 @@ use url::Url;
 
 use crate::cache::{self, Begin, Cache, Key, Lead, Meta, Outcome};
 use crate::handler::Proxy;
+use crate::memory::Hot;
 use crate::respond::Refusal;
 use crate::upstream::{self, Fetched};
 
-/// Bodies up to this size are read in one go on a hit; bigger ones stream.
-const SMALL_BODY: u64 = 128 << 10;
 const CHUNK: usize = 64 << 10;
 /// Rounds of waiting for another request's fetch before giving up.
 const ROUNDS: usize = 4;
@@ -69,9 +69,12 @@ fn weak(tag: &str) -> &str {
 pub(crate) async fn serve(proxy: &Arc<Proxy>, url: Url, want: Wanted) -> Result<Response, Refusal> {
     let key = Cache::key(url.as_str());
     for _ in 0..ROUNDS {
+        if let Some(hot) = proxy.cache.hot(&key).filter(|h| h.meta.is_fresh()) {
+            return Ok(from_memory(&hot, &want));
+        }
         let cached = proxy.cache.lookup(&key);
         if let Some(meta) = cached.as_ref().filter(|m| m.is_fresh()) {
-            match from_cache(&proxy.cache, meta, &want).await {
+            match from_cache(&proxy.cache, &key, meta, &want).await {
                 Some(response) => return Ok(response),
                 // The file went away under us (evicted, or deleted by hand): fetch again.
                 None => proxy.cache.remove(&key),
@@ -87,7 +90,7 @@ pub(crate) async fn serve(proxy: &Arc<Proxy>, url: Url, want: Wanted) -> Result<
                 }
                 Outcome::Stale => {
                     if let Some(meta) = proxy.cache.lookup(&key) {
-                        if let Some(response) = from_cache(&proxy.cache, &meta, &want).await {
+                        if let Some(response) = from_cache(&proxy.cache, &key, &meta, &want).await {
                             return Ok(response);
                         }
                     }
@@ -112,7 +115,7 @@ async fn lead_fetch(
 ) -> Result<Response, Refusal> {
     let fetched = upstream::fetch(proxy, url, key, stale.as_deref()).await;
     match fetched {
-        Err(refusal) => failed(proxy, stale, lead, refusal, want).await,
+        Err(refusal) => failed(proxy, key, stale, lead, refusal, want).await,
         Ok(Fetched::NotModified(expires)) => {
             let Some(old) = stale else {
                 lead.finish(Outcome::Failed(StatusCode::NOT_FOUND));
@@ -123,7 +126,7 @@ async fn lead_fetch(
             };
             let meta = proxy.cache.refresh(key, &old, expires).await.unwrap_or(old);
             lead.finish(Outcome::Done);
-            from_cache(&proxy.cache, &meta, want)
+            from_cache(&proxy.cache, &key, &meta, want)
                 .await
                 .ok_or_else(|| Refusal::bad_gateway("cache entry vanished"))
         }
@@ -142,7 +145,7 @@ async fn lead_fetch(
                 // Fill the cache, then answer the range from the file.
                 body.drain().await?;
                 if let Some(meta) = proxy.cache.lookup(&key) {
-                    if let Some(response) = from_cache(&proxy.cache, &meta, want).await {
+                    if let Some(response) = from_cache(&proxy.cache, &key, &meta, want).await {
                         return Ok(response);
                     }
                 }
@@ -157,6 +160,7 @@ async fn lead_fetch(
 /// unreachable, timeout), else pass the error on to everyone waiting.
 async fn failed(
     proxy: &Arc<Proxy>,
+    key: Key,
     stale: Option<Arc<Meta>>,
     lead: Lead,
     refusal: Refusal,
@@ -167,7 +171,7 @@ async fn failed(
         StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT
     );
     if let (true, Some(meta)) = (upstream_trouble, stale) {
-        if let Some(response) = from_cache(&proxy.cache, &meta, want).await {
+        if let Some(response) = from_cache(&proxy.cache, &key, &meta, want).await {
             lead.finish(Outcome::Stale);
             return Ok(response);
         }
@@ -189,29 +193,109 @@ fn not_modified(etag: &Option<String>, cache_control: String) -> Response {
     response
 }
 
-/// Answer from a cached entry (304, HEAD, 206/416 or 200); `None` if its file is gone.
-pub(crate) async fn from_cache(cache: &Cache, meta: &Meta, want: &Wanted) -> Option<Response> {
-    let etag = meta.etag();
-    let cache_control = format!("public, max-age={}", meta.max_age());
-    if want.not_modified(Some(&etag), meta.last_modified.as_deref()) {
-        return Some(not_modified(&Some(etag), cache_control));
+/// What a cached entry answers to a request, before any body is read.
+enum Answer {
+    /// A complete answer without a body (304, 416).
+    Bodiless(Response),
+    /// `len` bytes from `start`, with this status (200 or 206).
+    Part {
+        status: StatusCode,
+        start: u64,
+        len: u64,
+    },
+}
+
+fn answer(meta: &Meta, etag: &str, want: &Wanted) -> Answer {
+    if want.not_modified(Some(etag), meta.last_modified.as_deref()) {
+        return Answer::Bodiless(not_modified(
+            &Some(etag.to_owned()),
+            cache_control(meta.max_age()),
+        ));
     }
-    let path = cache.body_path(&meta.body);
     let range = match (&want.range, &want.if_range) {
         (Some(r), None) => parse_range(r, meta.size),
-        (Some(r), Some(tag)) if *tag == etag => parse_range(r, meta.size),
+        (Some(r), Some(tag)) if tag == etag => parse_range(r, meta.size),
         _ => None,
     };
-    let (status, start, len) = match range {
-        None => (StatusCode::OK, 0, meta.size),
-        Some(Ok((a, b))) => (StatusCode::PARTIAL_CONTENT, a, b - a + 1),
-        Some(Err(())) => return Some(unsatisfiable(meta.size)),
+    match range {
+        None => Answer::Part {
+            status: StatusCode::OK,
+            start: 0,
+            len: meta.size,
+        },
+        Some(Ok((a, b))) => Answer::Part {
+            status: StatusCode::PARTIAL_CONTENT,
+            start: a,
+            len: b - a + 1,
+        },
+        Some(Err(())) => Answer::Bodiless(unsatisfiable(meta.size)),
+    }
+}
+
+fn cache_control(max_age: u64) -> String {
+    format!("public, max-age={max_age}")
+}
+
+/// Answer from the in-memory copy: no disk access, headers cloned from the prebuilt ones.
+pub(crate) fn from_memory(hot: &Hot, want: &Wanted) -> Response {
+    let (status, start, len) = match answer(&hot.meta, &hot.etag, want) {
+        Answer::Bodiless(response) => return response,
+        Answer::Part { status, start, len } => (status, start, len),
     };
+    let body = match want.head {
+        true => Body::empty(),
+        // `answer` keeps the span inside the body, whose length is `meta.size`.
+        false => Body::from(hot.body.slice(start as usize..(start + len) as usize)),
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    h.clone_from(&hot.headers);
+    if let Ok(v) = HeaderValue::from_str(&cache_control(hot.meta.max_age())) {
+        h.insert(header::CACHE_CONTROL, v);
+    }
+    if status == StatusCode::PARTIAL_CONTENT {
+        partial_headers(h, start, len, hot.meta.size);
+    }
+    response
+}
+
+fn partial_headers(h: &mut HeaderMap, start: u64, len: u64, size: u64) {
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    let end = start + len - 1;
+    if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{size}")) {
+        h.insert(header::CONTENT_RANGE, v);
+    }
+}
+
+/// Answer from a cached entry (304, HEAD, 206/416 or 200); `None` if its file is gone. A
+/// small body read whole is also kept in memory for the next hits.
+pub(crate) async fn from_cache(
+    cache: &Cache,
+    key: &Key,
+    meta: &Arc<Meta>,
+    want: &Wanted,
+) -> Option<Response> {
+    let etag = meta.etag();
+    let (status, start, len) = match answer(meta, &etag, want) {
+        Answer::Bodiless(response) => return Some(response),
+        Answer::Part { status, start, len } => (status, start, len),
+    };
+    let path = cache.body_path(&meta.body);
     let body = if want.head {
         tokio::fs::metadata(&path).await.ok()?;
         Body::empty()
+    } else if start == 0 && len == meta.size && cache.memory_takes(len) {
+        // A small cached body is almost always in the page cache: reading it inline costs
+        // microseconds, less than the hop to the blocking pool that tokio::fs would take.
+        let bytes = Bytes::from(std::fs::read(&path).ok()?);
+        if bytes.len() as u64 != len {
+            return None;
+        }
+        cache.remember(key, meta, bytes.clone());
+        Body::from(bytes)
     } else {
-        read_body(&path, start, len, meta.size).await?
+        stream_body(&path, start, len).await?
     };
     let mut response = Response::new(body);
     *response.status_mut() = status;
@@ -222,30 +306,20 @@ pub(crate) async fn from_cache(cache: &Cache, meta: &Meta, want: &Wanted) -> Opt
         }
     };
     set(header::CONTENT_TYPE, &meta.content_type);
-    set(header::CONTENT_LENGTH, &len.to_string());
+    set(header::CONTENT_LENGTH, &meta.size.to_string());
     set(header::ETAG, &etag);
-    set(header::CACHE_CONTROL, &cache_control);
+    set(header::CACHE_CONTROL, &cache_control(meta.max_age()));
     set(header::ACCEPT_RANGES, "bytes");
     if let Some(lm) = &meta.last_modified {
         set(header::LAST_MODIFIED, lm);
     }
     if status == StatusCode::PARTIAL_CONTENT {
-        let end = start + len - 1;
-        set(
-            header::CONTENT_RANGE,
-            &format!("bytes {start}-{end}/{}", meta.size),
-        );
+        partial_headers(h, start, len, meta.size);
     }
     Some(response)
 }
 
-async fn read_body(path: &std::path::Path, start: u64, len: u64, size: u64) -> Option<Body> {
-    if start == 0 && len == size && size <= SMALL_BODY {
-        // A small cached body is almost always in the page cache: reading it inline costs
-        // microseconds, less than the hop to the blocking pool that tokio::fs would take.
-        let bytes = std::fs::read(path).ok()?;
-        return (bytes.len() as u64 == size).then(|| Body::from(bytes));
-    }
+async fn stream_body(path: &std::path::Path, start: u64, len: u64) -> Option<Body> {
     let mut file = tokio::fs::File::open(path).await.ok()?;
     if start > 0 {
         file.seek(std::io::SeekFrom::Start(start)).await.ok()?;

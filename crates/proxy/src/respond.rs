@@ -63,9 +63,9 @@ impl IntoResponse for Refusal {
     }
 }
 
-/// Middleware body: stamp the security headers on any response, and make sure no cookie leaves.
-pub(crate) async fn secure(response: Response) -> Response {
-    let mut response = response;
+/// Stamp the security headers on a response, and make sure no cookie leaves. Every response
+/// of the proxy goes through here (see `handler::handle`).
+pub(crate) fn secure(response: &mut Response) {
     let h = response.headers_mut();
     h.remove(header::SET_COOKIE);
     let fixed: [(HeaderName, &'static str); 5] = [
@@ -81,5 +81,4 @@ pub(crate) async fn secure(response: Response) -> Response {
     for (name, value) in fixed {
         h.insert(name, HeaderValue::from_static(value));
     }
-    response
 }
