@@ -10,7 +10,7 @@ use tidings_feed::FeedContext;
 use tidings_fetch::{FetchError, FetchOptions, FetchOutcome, Fetcher, Validators};
 use tidings_model::{Article, Entry};
 use tidings_store::{FeedOk, FeedState, SqliteStore, Staged, Store, StoredArticle};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 
 use crate::render::Target;
 use crate::{EngineError, StateLock};
@@ -130,12 +130,15 @@ pub async fn sync(
         Fetcher::new(fetch_options(config)).map_err(|e| EngineError::Config(e.to_string()))?;
 
     progress.begin(feeds.len());
-    let (tx, rx) = mpsc::channel::<FeedResult>(64);
-    let writer_target = target.clone();
+    let (tx, rx) = mpsc::channel::<FeedResult>(8);
+    let writes = Writes::new(target.clone());
     let writer_progress = progress.clone();
-    let writer = tokio::task::spawn_blocking(move || {
-        write_results(store, &writer_target, rx, &*writer_progress)
-    });
+    let writer =
+        tokio::task::spawn_blocking(move || write_results(store, writes, rx, &*writer_progress));
+    // Feeds between fetch and store: bounds memory whatever the feed count (each holds its
+    // body, entries and clean HTML). Parsing is CPU-bound: one at a time per core.
+    let in_flight = Arc::new(Semaphore::new(config.fetch.concurrency.max(1) * 2));
+    let cpus = Arc::new(Semaphore::new(cores()));
     let now = Timestamp::now();
     for feed in feeds {
         let state = states.get(&feed.url).cloned().unwrap_or_default();
@@ -143,10 +146,14 @@ pub async fn sync(
             let _ = tx.send(FeedResult::Deferred).await;
             continue;
         }
-        let (tx, fetcher) = (tx.clone(), fetcher.clone());
+        let (tx, fetcher, cpus) = (tx.clone(), fetcher.clone(), cpus.clone());
+        let Ok(slot) = in_flight.clone().acquire_owned().await else {
+            break; // never closed
+        };
         tokio::spawn(async move {
-            let result = process(&fetcher, feed, &state).await;
+            let result = process(&fetcher, &cpus, feed, &state).await;
             let _ = tx.send(result).await;
+            drop(slot);
         });
     }
     drop(tx);
@@ -227,8 +234,17 @@ struct Prepared {
     dated: bool,
 }
 
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
+}
+
 /// Fetches one feed, then parses and cleans it on the blocking pool.
-async fn process(fetcher: &Fetcher, feed: Feed, state: &FeedState) -> FeedResult {
+async fn process(
+    fetcher: &Fetcher,
+    cpus: &Arc<Semaphore>,
+    feed: Feed,
+    state: &FeedState,
+) -> FeedResult {
     let validators = Validators {
         etag: state.etag.clone(),
         last_modified: state.last_modified.clone(),
@@ -267,7 +283,15 @@ async fn process(fetcher: &Fetcher, feed: Feed, state: &FeedState) -> FeedResult
         } => {
             let ok = ok("200", &validators);
             let task_feed = feed.clone();
+            let Ok(cpu) = cpus.clone().acquire_owned().await else {
+                return FeedResult::Failed {
+                    cause: "the run is shutting down".into(),
+                    feed,
+                    retry_after: None,
+                };
+            };
             let parsed = tokio::task::spawn_blocking(move || {
+                let _cpu = cpu;
                 prepare(&task_feed, &body, content_type.as_deref())
             })
             .await;
@@ -376,10 +400,122 @@ struct Tally {
     unchanged: usize,
 }
 
-/// The single writer: owns the store and the output folder for the whole run.
+/// Posts written between two flushes. A flush costs one `syncfs`; a crash costs at most this
+/// many posts re-rendered (and found identical) by the next run.
+const FLUSH_EVERY: usize = 5000;
+
+/// One feed's posts, rendered and written on the blocking pool while the writer stores the
+/// next feed: rendering (image routing, front matter) and file creation are most of the
+/// writer's work, and they need no store.
+struct Writes {
+    target: Arc<Target>,
+    runtime: tokio::runtime::Handle,
+    /// Feeds being written at once: one per core keeps memory flat.
+    slots: Arc<Semaphore>,
+    done_tx: std::sync::mpsc::Sender<Written>,
+    done_rx: std::sync::mpsc::Receiver<Written>,
+    outstanding: usize,
+    /// Posts handed out since the last flush.
+    posts: usize,
+    /// Written posts whose rows are still pending, until the next flush.
+    unflushed: Vec<String>,
+}
+
+/// A finished write job: the ids written, or the error that stopped it.
+struct Written {
+    feed: Feed,
+    result: Result<Vec<String>, EngineError>,
+}
+
+impl Writes {
+    fn new(target: Arc<Target>) -> Writes {
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        Writes {
+            target,
+            runtime: tokio::runtime::Handle::current(),
+            slots: Arc::new(Semaphore::new(cores())),
+            done_tx,
+            done_rx,
+            outstanding: 0,
+            posts: 0,
+            unflushed: Vec::new(),
+        }
+    }
+
+    /// Starts writing `stored` (blocks while every slot is busy).
+    fn start(&mut self, feed: Feed, stored: Vec<StoredArticle>) -> Result<(), EngineError> {
+        let slot = self
+            .runtime
+            .block_on(self.slots.clone().acquire_owned())
+            .map_err(|e| EngineError::Config(format!("post writers stopped: {e}")))?;
+        let (target, done) = (self.target.clone(), self.done_tx.clone());
+        self.outstanding += 1;
+        self.posts += stored.len();
+        self.runtime.spawn_blocking(move || {
+            let _slot = slot;
+            let result = stored
+                .into_iter()
+                .map(|s| {
+                    target
+                        .write(&s.article, &s.path, false)
+                        .map(|_| s.article.id)
+                })
+                .collect();
+            let _ = done.send(Written { feed, result });
+        });
+        Ok(())
+    }
+
+    /// Waits for every job; a feed whose posts could not be written becomes a failure (its
+    /// rows stay pending and the next run finishes them).
+    fn wait_all(&mut self, store: &mut SqliteStore, tally: &mut Tally) -> Result<(), EngineError> {
+        while self.outstanding > 0 {
+            let Ok(done) = self.done_rx.recv() else {
+                return Err(EngineError::Config("a post writer stopped".into()));
+            };
+            self.outstanding -= 1;
+            match done.result {
+                Ok(ids) => {
+                    tally.ok += 1;
+                    self.unflushed.extend(ids);
+                }
+                Err(e @ EngineError::Publish { .. }) => {
+                    let cause = e.to_string();
+                    let feed = done.feed;
+                    store.record_failure(&feed.url, &feed.name, &cause, None)?;
+                    tally.failures.push(FeedFailure {
+                        name: feed.name,
+                        url: feed.url,
+                        cause,
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for the writes, makes them durable, then marks them published: the order that
+    /// makes a post published in the store certain to be whole on disk.
+    fn flush(&mut self, store: &mut SqliteStore, tally: &mut Tally) -> Result<(), EngineError> {
+        self.wait_all(store, tally)?;
+        self.posts = 0;
+        if self.unflushed.is_empty() {
+            return Ok(());
+        }
+        self.target.flush()?;
+        let ids: Vec<&str> = self.unflushed.iter().map(String::as_str).collect();
+        store.mark_published(&ids)?;
+        self.unflushed.clear();
+        Ok(())
+    }
+}
+
+/// The single writer: owns the store (and, through [`Writes`], the output folder) for the
+/// whole run.
 fn write_results(
     mut store: SqliteStore,
-    target: &Target,
+    mut writes: Writes,
     mut rx: mpsc::Receiver<FeedResult>,
     progress: &dyn Progress,
 ) -> Result<Tally, EngineError> {
@@ -406,41 +542,30 @@ fn write_results(
                 progress.feed_done(&feed.name, true);
             }
             FeedResult::Fetched { feed, ok, articles } => {
-                match publish_feed(&mut store, target, &ok, articles, &mut tally) {
-                    Ok(()) => {
-                        tally.ok += 1;
-                        progress.feed_done(&feed.name, true);
-                    }
-                    // A disk error on one feed's posts fails that feed; its rows stay pending
-                    // and the next run finishes them.
-                    Err(e @ EngineError::Publish { .. }) => {
-                        let cause = e.to_string();
-                        store.record_failure(&feed.url, &feed.name, &cause, None)?;
-                        progress.feed_done(&feed.name, false);
-                        tally.failures.push(FeedFailure {
-                            name: feed.name,
-                            url: feed.url,
-                            cause,
-                        });
-                    }
-                    Err(e) => return Err(e),
+                progress.feed_done(&feed.name, true);
+                let stored = stage_feed(&mut store, &writes.target, &ok, articles, &mut tally)?;
+                writes.start(feed, stored)?;
+                if writes.posts >= FLUSH_EVERY {
+                    writes.flush(&mut store, &mut tally)?;
                 }
             }
         }
     }
+    writes.flush(&mut store, &mut tally)?;
     Ok(tally)
 }
 
-/// Stores one feed's articles (one transaction), writes the new and changed posts, then marks
-/// them published (a second transaction). A crash between the two leaves rows pending, and the
-/// next run finishes them under the slugs already reserved: never a duplicate, never a loss.
-fn publish_feed(
+/// Stores one feed's articles in one transaction and returns the new and changed ones, with
+/// their slugs reserved, for writing. Their rows stay pending until the posts are written and
+/// flushed; a crash before that leaves them pending, and the next run finishes them under the
+/// same slugs: never a duplicate, never a loss.
+fn stage_feed(
     store: &mut SqliteStore,
     target: &Target,
     ok: &FeedOk,
     mut articles: Vec<Prepared>,
     tally: &mut Tally,
-) -> Result<(), EngineError> {
+) -> Result<Vec<StoredArticle>, EngineError> {
     let ids: Vec<&str> = articles.iter().map(|p| p.article.id.as_str()).collect();
     let known = store.known(&ids)?;
     let now = Timestamp::now();
@@ -472,15 +597,10 @@ fn publish_feed(
         }
     }
     let changed = staged.len();
-    let stored: Vec<StoredArticle> = store.stage(ok, staged)?;
-    for s in &stored {
-        target.write(&s.article, &s.path, false)?;
-    }
-    let ids: Vec<&str> = stored.iter().map(|s| s.article.id.as_str()).collect();
-    store.mark_published(&ids)?;
+    let stored = store.stage(ok, staged)?;
     tally.new += fresh;
     tally.updated += changed - fresh;
-    Ok(())
+    Ok(stored)
 }
 
 /// Writes the posts a crashed run staged but never finished.
@@ -488,6 +608,9 @@ fn finish_pending(store: &mut SqliteStore, target: &Target) -> Result<usize, Eng
     let pending = store.pending()?;
     for s in &pending {
         target.write(&s.article, &s.path, true)?;
+    }
+    if !pending.is_empty() {
+        target.flush()?;
     }
     let ids: Vec<&str> = pending.iter().map(|s| s.article.id.as_str()).collect();
     store.mark_published(&ids)?;
@@ -509,6 +632,7 @@ fn rewrite_all(store: &SqliteStore, target: &Target) -> Result<(usize, usize), E
     })?;
     match failure {
         Some(e) => Err(e),
+        None if written > 0 => target.flush().map(|()| (written, same)),
         None => Ok((written, same)),
     }
 }
