@@ -11,18 +11,23 @@
 //! others wait for its outcome and then read the cache.
 
 use std::collections::HashMap;
-use std::io;
+use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 
 use crate::memory::{Hot, Memory};
+
+/// Cache writes running at once on the blocking pool. Unlimited, dozens of large images
+/// streaming at once meant dozens of blocking threads, each with its own malloc arena: tens
+/// of megabytes of resident memory.
+const WRITERS: usize = 4;
 
 /// Largest body the in-memory layer keeps.
 const MEMORY_ITEM_MAX: u64 = 256 << 10;
@@ -143,6 +148,8 @@ pub(crate) struct Cache {
     /// Lock order: `index` before any `memory` shard.
     index: Mutex<Index>,
     memory: Memory,
+    /// Cache writes waiting for or running on the blocking pool (see [`blocking`]).
+    gate: Arc<Semaphore>,
     inflight: Inflight,
     seq: AtomicU64,
 }
@@ -163,6 +170,7 @@ impl Cache {
             cap,
             index: Mutex::new(Index::default()),
             memory: Memory::new(memory, MEMORY_ITEM_MAX),
+            gate: Arc::new(Semaphore::new(WRITERS)),
             inflight: Arc::default(),
             seq: AtomicU64::new(0),
         };
@@ -206,7 +214,7 @@ impl Cache {
     /// Keep `body`, just read from disk for `meta`, in memory, unless the disk index has moved
     /// on since `meta` was looked up (a revalidation or a new body must not be shadowed by an
     /// older copy).
-    pub fn remember(&self, key: &Key, meta: &Arc<Meta>, body: bytes::Bytes) {
+    pub fn remember(&self, key: &Key, meta: &Arc<Meta>, body: Bytes) {
         if body.len() as u64 != meta.size || !self.memory.takes(meta.size) {
             return;
         }
@@ -250,18 +258,20 @@ impl Cache {
     }
 
     /// A temp file to stream a new body into.
-    pub async fn writer(&self) -> io::Result<Writer> {
+    pub fn writer(&self) -> io::Result<Writer> {
         let n = self.seq.fetch_add(1, Ordering::Relaxed);
         let path = self
             .dir
             .join("tmp")
             .join(format!("{}-{n}", std::process::id()));
-        let file = tokio::fs::File::create(&path).await?;
+        // Creating an empty file is a metadata operation: cheap enough to do inline.
+        let file = std::fs::File::create(&path)?;
         Ok(Writer {
             file: Some(file),
             path,
             hasher: Sha256::new(),
             size: 0,
+            gate: self.gate.clone(),
         })
     }
 
@@ -274,10 +284,9 @@ impl Cache {
         mut writer: Writer,
         mut meta: Meta,
     ) -> io::Result<Option<Arc<Meta>>> {
-        let Some(mut file) = writer.file.take() else {
+        let Some(file) = writer.file.take() else {
             return Ok(None);
         };
-        file.flush().await?;
         drop(file);
         meta.body = hex(&writer.hasher.clone().finalize());
         meta.size = writer.size;
@@ -321,6 +330,47 @@ impl Cache {
         self.drop_entry(&mut index, key);
     }
 
+    /// `len` bytes of a cached body from `start`, read in `chunk`-sized pieces through the
+    /// same gated blocking pool as the writes. `None` when the file cannot be opened.
+    pub async fn read_stream(
+        &self,
+        path: PathBuf,
+        start: u64,
+        len: u64,
+        chunk: usize,
+    ) -> Option<impl futures_util::Stream<Item = io::Result<Bytes>> + Send + 'static> {
+        let file = blocking(&self.gate, move || {
+            let mut file = std::fs::File::open(&path)?;
+            file.seek(io::SeekFrom::Start(start))?;
+            Ok(file)
+        })
+        .await
+        .ok()?;
+        let gate = self.gate.clone();
+        let state = (Some(file), len, gate);
+        Some(futures_util::stream::unfold(
+            state,
+            move |(file, left, gate)| async move {
+                let mut file = file.filter(|_| left > 0)?;
+                let want = left.min(chunk as u64) as usize;
+                let read = blocking(&gate, move || {
+                    let mut buf = vec![0; want];
+                    file.read_exact(&mut buf)?;
+                    Ok((file, buf))
+                })
+                .await;
+                match read {
+                    Ok((file, buf)) => {
+                        let next = (Some(file), left - want as u64, gate);
+                        Some((Ok(Bytes::from(buf)), next))
+                    }
+                    // The error ends the body; the client sees a cut connection.
+                    Err(e) => Some((Err(e), (None, 0, gate))),
+                }
+            },
+        ))
+    }
+
     /// Bytes of bodies currently held.
     #[cfg(test)]
     pub fn total(&self) -> u64 {
@@ -329,17 +379,20 @@ impl Cache {
 
     async fn write_meta(&self, key: &Key, meta: &Meta) -> io::Result<()> {
         let path = self.meta_path(key);
-        if let Some(parent) = path.parent() {
-            tokio::fs::create_dir_all(parent).await?;
-        }
         let n = self.seq.fetch_add(1, Ordering::Relaxed);
         let tmp = self
             .dir
             .join("tmp")
             .join(format!("meta-{}-{n}", std::process::id()));
         let json = serde_json::to_vec(meta).map_err(io::Error::other)?;
-        tokio::fs::write(&tmp, json).await?;
-        tokio::fs::rename(&tmp, &path).await
+        blocking(&self.gate, move || {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&tmp, json)?;
+            std::fs::rename(&tmp, &path)
+        })
+        .await
     }
 
     fn insert(&self, index: &mut Index, key: Key, meta: Arc<Meta>) {
@@ -448,23 +501,48 @@ impl Cache {
 
 /// A body being streamed into `tmp/`; removed unless committed.
 pub(crate) struct Writer {
-    file: Option<tokio::fs::File>,
+    file: Option<std::fs::File>,
     path: PathBuf,
     hasher: Sha256,
     size: u64,
+    gate: Arc<Semaphore>,
 }
 
 impl Writer {
-    pub async fn write(&mut self, chunk: &[u8]) -> io::Result<()> {
-        let file = self
+    /// Append `chunk`. The write runs on the blocking pool (a slow disk must not stall the
+    /// runtime); the chunk is shared, not copied.
+    pub async fn write(&mut self, chunk: &Bytes) -> io::Result<()> {
+        let mut file = self
             .file
-            .as_mut()
+            .take()
             .ok_or_else(|| io::Error::other("writer closed"))?;
-        file.write_all(chunk).await?;
+        let data = chunk.clone();
+        let file = blocking(&self.gate, move || file.write_all(&data).map(|()| file)).await?;
+        self.file = Some(file);
         self.hasher.update(chunk);
         self.size += chunk.len() as u64;
         Ok(())
     }
+}
+
+/// Run file I/O on tokio's blocking pool, at most [`WRITERS`] at once: the pool grows a thread
+/// (and with it a malloc arena) for every job in flight when nothing limits them.
+async fn blocking<T: Send + 'static>(
+    gate: &Arc<Semaphore>,
+    job: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
+    let permit = gate
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(io::Error::other)?;
+    tokio::task::spawn_blocking(move || {
+        let result = job();
+        drop(permit);
+        result
+    })
+    .await
+    .map_err(io::Error::other)?
 }
 
 impl Drop for Writer {
@@ -495,8 +573,8 @@ mod tests {
     use super::*;
 
     async fn put(cache: &Cache, url: &str, body: &[u8]) -> Arc<Meta> {
-        let mut w = cache.writer().await.unwrap();
-        w.write(body).await.unwrap();
+        let mut w = cache.writer().unwrap();
+        w.write(&Bytes::copy_from_slice(body)).await.unwrap();
         let meta = Meta {
             url: url.into(),
             body: String::new(),
@@ -544,8 +622,8 @@ mod tests {
     async fn too_big_for_the_cache_is_not_stored() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(dir.path(), 5, 0).unwrap();
-        let mut w = cache.writer().await.unwrap();
-        w.write(&[0; 10]).await.unwrap();
+        let mut w = cache.writer().unwrap();
+        w.write(&Bytes::from_static(&[0; 10])).await.unwrap();
         let meta = Meta {
             url: "http://a/big".into(),
             body: String::new(),

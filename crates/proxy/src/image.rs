@@ -5,11 +5,8 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
-use futures_util::StreamExt;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, StatusCode};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 use url::Url;
 
 use crate::cache::{self, Begin, Cache, Key, Lead, Meta, Outcome};
@@ -295,7 +292,7 @@ pub(crate) async fn from_cache(
         cache.remember(key, meta, bytes.clone());
         Body::from(bytes)
     } else {
-        stream_body(&path, start, len).await?
+        Body::from_stream(cache.read_stream(path, start, len, CHUNK).await?)
     };
     let mut response = Response::new(body);
     *response.status_mut() = status;
@@ -317,17 +314,6 @@ pub(crate) async fn from_cache(
         partial_headers(h, start, len, meta.size);
     }
     Some(response)
-}
-
-async fn stream_body(path: &std::path::Path, start: u64, len: u64) -> Option<Body> {
-    let mut file = tokio::fs::File::open(path).await.ok()?;
-    if start > 0 {
-        file.seek(std::io::SeekFrom::Start(start)).await.ok()?;
-    }
-    let stream = ReaderStream::with_capacity(file.take(len), CHUNK);
-    Some(Body::from_stream(
-        stream.map(|r| r.map_err(std::io::Error::other)),
-    ))
 }
 
 fn unsatisfiable(size: u64) -> Response {

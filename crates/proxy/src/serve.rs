@@ -15,6 +15,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Sleep;
 
+/// Per-connection read and write buffer cap (request heads are far smaller).
+const BUF_SIZE: usize = 64 << 10;
+
 /// Connection-level limits.
 #[derive(Clone, Copy, Debug)]
 pub struct ServeOptions {
@@ -57,6 +60,10 @@ async fn connection(stream: TcpStream, peer: SocketAddr, router: Router, opts: S
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(opts.header_timeout)
+        // Caps what one connection buffers, request head and queued response chunks alike
+        // (hyper's default is ~400 kB): with a thousand clients streaming large images, that
+        // default alone could pin hundreds of megabytes.
+        .max_buf_size(BUF_SIZE)
         .serve_connection(io, TowerToHyperService::new(router));
     // Errors here are per-connection (resets, timeouts): nothing to report.
     let _ = conn.await;

@@ -19,6 +19,9 @@ use crate::content::{self, SNIFF_LEN};
 use crate::handler::{from_net, Proxy};
 use crate::respond::Refusal;
 
+/// Largest piece of body passed to the client and the disk (see [`Streaming::pull`]).
+const PIECE: usize = 64 << 10;
+
 /// Redirect hops followed upstream (each re-vetted by the client).
 const MAX_REDIRECTS: usize = 3;
 
@@ -81,7 +84,7 @@ pub(crate) async fn fetch(
     }
     let content_type = content::decide(declared, &head).map_err(Refusal::bad_gateway)?;
     let writer = match ttl {
-        Some(_) => proxy.cache.writer().await.ok(),
+        Some(_) => proxy.cache.writer().ok(),
         None => None,
     };
     let text = |name| {
@@ -109,6 +112,7 @@ pub(crate) async fn fetch(
         seen: head.len() as u64,
         head: Some(head),
         chunks,
+        rest: Bytes::new(),
         deadline,
         writer,
         lead: None,
@@ -200,6 +204,8 @@ pub(crate) struct Streaming {
     length: Option<u64>,
     head: Option<Bytes>,
     chunks: Chunks,
+    /// What is left of the last upstream chunk (see [`Streaming::pull`]).
+    rest: Bytes,
     deadline: Instant,
     seen: u64,
     writer: Option<Writer>,
@@ -274,23 +280,23 @@ impl Streaming {
         };
         match chunk {
             Ok(Some(bytes)) => {
-                if let Some(w) = self.writer.as_mut() {
+                // With a Content-Length the client side stops polling after the last byte, so
+                // the end of the body is seen here rather than as the end of the stream. The
+                // last chunk is written by `complete`, which a client hanging up cannot cancel.
+                if self.length.is_some_and(|n| self.seen >= n) {
+                    self.done = true;
+                    self.complete(Some(bytes.clone())).await;
+                } else if let Some(w) = self.writer.as_mut() {
                     if w.write(&bytes).await.is_err() {
                         // A full disk must not break the response: just stop caching it.
                         self.writer = None;
                     }
                 }
-                // With a Content-Length the client side stops polling after the last byte, so
-                // the end of the body is seen here rather than as the end of the stream.
-                if self.length.is_some_and(|n| self.seen >= n) {
-                    self.done = true;
-                    self.complete().await;
-                }
                 Some(Ok(bytes))
             }
             Ok(None) => {
                 self.done = true;
-                self.complete().await;
+                self.complete(None).await;
                 None
             }
             Err((status, why)) => {
@@ -305,26 +311,39 @@ impl Streaming {
         }
     }
 
-    /// The next upstream chunk, with the cap and the deadline applied.
+    /// The next piece of the upstream body, with the cap and the deadline applied.
+    ///
+    /// Pieces are copies of at most [`PIECE`] bytes. An upstream chunk is a slice of the HTTP
+    /// client's read buffer (up to ~400 kB): handed on as is, it pins that whole buffer while
+    /// it waits in the client's write queue or for the disk, and the next read needs a new
+    /// buffer. Copied in small pieces, the read buffer is free again as soon as the chunk has
+    /// been handed out, and each fetch holds about one buffer.
     async fn pull(&mut self) -> Result<Option<Bytes>, (StatusCode, &'static str)> {
-        match timeout_at(self.deadline, self.chunks.next()).await {
-            Err(_) => Err((StatusCode::GATEWAY_TIMEOUT, "upstream deadline passed")),
-            Ok(None) => Ok(None),
-            Ok(Some(Err(_))) => Err((StatusCode::BAD_GATEWAY, "upstream body failed")),
-            Ok(Some(Ok(bytes))) => {
-                self.seen += bytes.len() as u64;
-                if self.seen > self.proxy.limits.max_bytes {
-                    Err((StatusCode::BAD_GATEWAY, "image larger than the size cap"))
-                } else {
-                    Ok(Some(bytes))
+        while self.rest.is_empty() {
+            match timeout_at(self.deadline, self.chunks.next()).await {
+                Err(_) => return Err((StatusCode::GATEWAY_TIMEOUT, "upstream deadline passed")),
+                Ok(None) => return Ok(None),
+                Ok(Some(Err(_))) => return Err((StatusCode::BAD_GATEWAY, "upstream body failed")),
+                Ok(Some(Ok(bytes))) => {
+                    if self.seen + bytes.len() as u64 > self.proxy.limits.max_bytes {
+                        return Err((StatusCode::BAD_GATEWAY, "image larger than the size cap"));
+                    }
+                    self.rest = bytes;
                 }
             }
         }
+        let n = self.rest.len().min(PIECE);
+        let piece = Bytes::copy_from_slice(&self.rest[..n]);
+        // An empty slice is a fresh `Bytes`: the read buffer is released here.
+        self.rest = self.rest.slice(n..);
+        self.seen += n as u64;
+        Ok(Some(piece))
     }
 
-    /// The body ended cleanly: store it and release the waiters. This runs as its own task so
-    /// that a client hanging up right after the last byte cannot cancel it halfway.
-    async fn complete(&mut self) {
+    /// The body ended cleanly (`tail` is its last chunk, not yet written): store it and release
+    /// the waiters. This runs as its own task so that a client hanging up right after the last
+    /// byte cannot cancel it halfway.
+    async fn complete(&mut self, tail: Option<Bytes>) {
         self.permit = None;
         let writer = self.writer.take();
         let lead = self.lead.take();
@@ -332,10 +351,7 @@ impl Streaming {
         let (key, meta) = (self.key, self.meta.clone());
         let task = tokio::spawn(async move {
             let outcome = match writer {
-                Some(writer) => match proxy.cache.commit(key, writer, meta).await {
-                    Ok(Some(_)) => Outcome::Done,
-                    _ => Outcome::Aborted,
-                },
+                Some(writer) => store(&proxy, key, writer, meta, tail).await,
                 None => Outcome::Aborted,
             };
             if let Some(lead) = lead {
@@ -343,5 +359,23 @@ impl Streaming {
             }
         });
         let _ = task.await;
+    }
+}
+
+async fn store(
+    proxy: &Proxy,
+    key: Key,
+    mut writer: Writer,
+    meta: Meta,
+    tail: Option<Bytes>,
+) -> Outcome {
+    if let Some(tail) = tail {
+        if writer.write(&tail).await.is_err() {
+            return Outcome::Aborted;
+        }
+    }
+    match proxy.cache.commit(key, writer, meta).await {
+        Ok(Some(_)) => Outcome::Done,
+        _ => Outcome::Aborted,
     }
 }
