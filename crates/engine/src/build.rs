@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use tidings_config::Config;
-use tidings_site::{BuildReport, Progress, SiteArticle, SiteError, SiteOptions};
+use tidings_site::{BuildReport, LoadError, Progress, SiteArticle, SiteError, SiteOptions};
 use tidings_store::Store;
 
 use crate::EngineError;
@@ -39,24 +39,26 @@ pub fn site_options(config: &Config) -> Result<SiteOptions, EngineError> {
 }
 
 /// Renders every live article of the store into `[site] out`; unchanged files are not touched.
+///
+/// Only the articles' heads are read up front (an index, not the 100 MB of bodies); a body is
+/// read when its page, or the feed it is in, must be rendered.
 pub fn build_site(config: &Config, progress: &dyn Progress) -> Result<BuildReport, BuildError> {
     let options = site_options(config)?;
     let store = crate::open_store(config)?;
-    let mut articles = Vec::new();
-    store.for_each_article(&mut |s| {
-        articles.push(SiteArticle {
+    let mut heads = Vec::new();
+    store.for_each_article_head(&mut |s| {
+        heads.push(SiteArticle {
             article: s.article,
             slug: s.slug,
             content_hash: s.content_hash,
         });
         Ok(())
     })?;
-    // The store is only read; release it before the long part.
-    drop(store);
-    tidings_site::build(&config.site.out, articles, &options, progress).map_err(|source| {
-        BuildError::Site {
+    let mut body = |id: &str| -> Result<Option<String>, LoadError> { Ok(store.article_html(id)?) };
+    tidings_site::build_from_heads(&config.site.out, heads, &mut body, &options, progress).map_err(
+        |source| BuildError::Site {
             out: config.site.out.clone(),
             source,
-        }
-    })
+        },
+    )
 }

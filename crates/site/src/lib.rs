@@ -101,12 +101,17 @@ pub enum SiteError {
         name: String,
         source: Box<minijinja::Error>,
     },
+    #[error("reading the body of article {id}: {source}")]
+    Body { id: String, source: LoadError },
     #[error("rendering {page}: {source:#}")]
     Render {
         page: String,
         source: Box<minijinja::Error>,
     },
 }
+
+/// Why a body could not be loaded, as the caller's loader says.
+pub type LoadError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Builds the site into `out` (created if missing) and returns what changed.
 ///
@@ -118,10 +123,42 @@ pub fn build(
     options: &SiteOptions,
     progress: &dyn Progress,
 ) -> Result<BuildReport, SiteError> {
+    run(out, articles.into_iter().collect(), None, options, progress)
+}
+
+/// [`build`] from articles without their bodies (`article.html` empty): `body(id)` is asked
+/// only for the articles whose pages must be rendered, those in a feed that must be rendered,
+/// and those whose text the last build did not record. A build with nothing new reads no body.
+/// `Ok(None)` (the article vanished) stops the build.
+pub fn build_from_heads(
+    out: &Path,
+    heads: Vec<SiteArticle>,
+    body: &mut dyn FnMut(&str) -> Result<Option<String>, LoadError>,
+    options: &SiteOptions,
+    progress: &dyn Progress,
+) -> Result<BuildReport, SiteError> {
+    run(out, heads, Some(body), options, progress)
+}
+
+fn run(
+    out: &Path,
+    articles: Vec<SiteArticle>,
+    loader: Option<write::Loader>,
+    options: &SiteOptions,
+    progress: &dyn Progress,
+) -> Result<BuildReport, SiteError> {
     let theme = theme::Theme::load(options.templates_dir.as_deref())?;
-    let (articles, skipped) = pages::accept(articles.into_iter().collect());
-    let plan = pages::plan(&articles, options, &theme);
-    let mut report = write::execute(out, &plan, &articles, options, &theme, progress)?;
+    let (mut articles, skipped) = pages::accept(articles);
+    let mut plan = pages::plan(&articles, options, &theme);
+    let mut report = write::execute(
+        out,
+        &mut plan,
+        &mut articles,
+        loader,
+        options,
+        &theme,
+        progress,
+    )?;
     report.skipped = skipped;
     Ok(report)
 }

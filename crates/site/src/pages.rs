@@ -1,11 +1,13 @@
-//! The plan of a build: every output file, what it is made from, and how to render it.
+//! The plan of a build: every output file, a key that hashes what it is made from, and how to
+//! render it.
 //!
-//! List pages carry their whole context (a few dozen short strings), so their key is a hash of
-//! it; article pages are keyed by the article's stored content hash, so an unchanged article
-//! is neither routed through the image policy nor rendered again.
+//! Keys are cheap: an article is known by its stored content hash, slug and dates (its item
+//! key), never by its body, so a build can tell which files changed before it reads a single
+//! body or builds a single page context. List pages are numbered from the oldest article, so
+//! new articles touch only the front page of each list they join and its newest numbered page.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -23,7 +25,7 @@ use crate::{SiteArticle, SiteError, SiteOptions};
 const SEARCH_TEXT: usize = 160;
 const LIST_TEXT: usize = 120;
 /// Entries in the Atom feed.
-const FEED_ENTRIES: usize = 50;
+pub(crate) const FEED_ENTRIES: usize = 50;
 
 /// One output file.
 pub(crate) struct Job {
@@ -38,31 +40,91 @@ pub(crate) enum Body {
     /// The page of the article at this index.
     Article(usize),
     /// A template and its full context.
-    Page { template: &'static str, ctx: Json },
+    Page {
+        template: &'static str,
+        ctx: Json,
+    },
     /// One page of a list; its context is built only if it must be rendered.
     List(ListPage),
-    /// Bytes made while planning (feed, sitemap, search index, assets).
+    Atom,
+    Sitemap,
+    Search,
+    /// Bytes known while planning (the assets).
     Bytes(Vec<u8>),
 }
 
 pub(crate) struct Plan {
     pub jobs: Vec<Job>,
-    items: Vec<Item>,
+    /// Each article's text, set by [`Plan::set_texts`] once the bodies it needs are loaded.
+    texts: Vec<String>,
+    /// Items are made when a page shows them: a build after a sync shows a few dozen.
+    items: Vec<OnceLock<Item>>,
     site: Json,
+    /// First pages of every category, for the sitemap.
+    category_urls: Vec<String>,
 }
 
-/// Page `page` of the list `list`.
+/// Page `page` of the list `list`; `None` is the front page.
 pub(crate) struct ListPage {
     list: Arc<List>,
-    page: usize,
+    page: Option<usize>,
 }
 
 /// A list of articles (newest first) with its heading, at `segments`.
 struct List {
     segments: Vec<String>,
     ids: Vec<usize>,
-    pages: usize,
     head: ListHead,
+}
+
+impl List {
+    /// Full pages, counted from the oldest article.
+    fn full_pages(&self, per_page: usize) -> usize {
+        self.ids.len() / per_page
+    }
+
+    /// The articles a page shows, newest first: the newest `per_page` on the front page, and
+    /// on page N the N-th run of `per_page` counted from the oldest.
+    fn chunk(&self, page: Option<usize>, per_page: usize) -> &[usize] {
+        let n = self.ids.len();
+        match page {
+            None => &self.ids[..n.min(per_page)],
+            Some(k) => {
+                let end = n.saturating_sub((k - 1) * per_page);
+                &self.ids[end.saturating_sub(per_page)..end]
+            }
+        }
+    }
+
+    /// Links to the newer and the older page.
+    fn neighbours(&self, page: Option<usize>, per_page: usize) -> (Option<String>, Option<String>) {
+        let segs: Vec<&str> = self.segments.iter().map(String::as_str).collect();
+        let full = self.full_pages(per_page);
+        let numbered = |k: usize| Some(Location::numbered(&segs, k).url);
+        match page {
+            None if self.ids.len() <= per_page => (None, None),
+            // The front page repeats page `full` exactly when no article is left over.
+            None if self.ids.len() % per_page == 0 => (None, numbered(full - 1)),
+            None => (None, numbered(full)),
+            Some(k) => {
+                let newer = if k < full {
+                    numbered(k + 1)
+                } else {
+                    Some(Location::dir(&segs).url)
+                };
+                (newer, if k > 1 { numbered(k - 1) } else { None })
+            }
+        }
+    }
+}
+
+/// What planning needs of an article: where its page is and the key of everything it shows.
+struct Head {
+    file: String,
+    key: [u8; 32],
+    /// Category names, outermost first.
+    cats: Vec<String>,
+    month: (i16, i8),
 }
 
 /// An article as list pages, the search index and its own page show it.
@@ -76,15 +138,6 @@ struct Item {
     cats: Vec<Link>,
     excerpt: String,
     thumb: Option<String>,
-    #[serde(skip)]
-    text: String,
-    /// `新媒体 › ZAKER › source`
-    #[serde(skip)]
-    cats_line: String,
-    #[serde(skip)]
-    file: String,
-    #[serde(skip)]
-    month: (i16, i8),
 }
 
 #[derive(Clone, Serialize)]
@@ -122,10 +175,10 @@ pub(crate) fn accept(mut all: Vec<SiteArticle>) -> (Vec<SiteArticle>, Vec<String
     (kept, skipped)
 }
 
-/// Plans every file of the site.
+/// Plans every file of the site from the articles' heads (no body is read).
 pub(crate) fn plan(articles: &[SiteArticle], options: &SiteOptions, theme: &Theme) -> Plan {
     let common = common_key(options, theme);
-    let items = items(articles, options);
+    let heads: Vec<Head> = articles.iter().map(|a| head(a, options)).collect();
     let site = json!({
         "title": options.title,
         "lang": options.language,
@@ -133,17 +186,13 @@ pub(crate) fn plan(articles: &[SiteArticle], options: &SiteOptions, theme: &Them
     });
     let mut p = Planner {
         jobs: Vec::new(),
-        items: &items,
-        item_keys: items
-            .iter()
-            .map(|it| hash(&[&serde_json::to_vec(it).unwrap_or_default()]))
-            .collect(),
+        heads: &heads,
         site: &site,
         common,
         per_page: options.per_page.max(1),
         category_urls: Vec::new(),
     };
-    p.list(&[], (0..items.len()).collect(), ListHead::default());
+    p.list(&[], (0..heads.len()).collect(), ListHead::default());
     p.categories();
     p.archives();
     p.simple("search/index.html", "search.html", "Search", None);
@@ -153,31 +202,68 @@ pub(crate) fn plan(articles: &[SiteArticle], options: &SiteOptions, theme: &Them
         "Not found",
         Some(base_path(&options.base_url)),
     );
-    for (i, it) in items.iter().enumerate() {
-        let key = hash(&[
-            &common,
-            b"article",
-            it.file.as_bytes(),
-            articles[i].content_hash.as_bytes(),
-        ]);
+    for (i, h) in heads.iter().enumerate() {
+        let key = hash(&[&common, b"article", h.file.as_bytes(), &h.key]);
         p.jobs.push(Job {
-            file: it.file.clone(),
+            file: h.file.clone(),
             key,
             body: Body::Article(i),
         });
     }
-    p.bytes("atom.xml", atom(articles, &items, options).into_bytes());
-    let map = sitemap(&items, &p.category_urls, options);
-    p.bytes("sitemap.xml", map.into_bytes());
-    p.bytes("search.json", search_index(articles, &items).into_bytes());
+    let keys = |n: usize| -> Vec<u8> { heads.iter().take(n).flat_map(|h| h.key).collect() };
+    let atom_key = hash(&[&common, b"atom", &keys(FEED_ENTRIES)]);
+    p.keyed("atom.xml", atom_key, Body::Atom);
+    let urls = p.category_urls.join("\n");
+    let all = keys(usize::MAX);
+    let map_key = hash(&[&common, b"sitemap", &all, urls.as_bytes()]);
+    p.keyed("sitemap.xml", map_key, Body::Sitemap);
+    p.keyed(
+        "search.json",
+        hash(&[&common, b"search", &all]),
+        Body::Search,
+    );
     for (name, source) in &theme.assets {
-        p.bytes(&format!("assets/{name}"), source.clone().into_bytes());
+        let bytes = source.clone().into_bytes();
+        p.keyed(
+            &format!("assets/{name}"),
+            hash(&[b"bytes", &bytes]),
+            Body::Bytes(bytes),
+        );
     }
-    let jobs = p.jobs;
-    Plan { jobs, items, site }
+    let (jobs, category_urls) = (p.jobs, p.category_urls);
+    Plan {
+        jobs,
+        texts: Vec::new(),
+        items: Vec::new(),
+        site,
+        category_urls,
+    }
 }
 
 impl Plan {
+    /// Sets the text of every article: `cached` gives it for articles whose body was not
+    /// loaded; the others are read from their bodies.
+    pub(crate) fn set_texts(
+        &mut self,
+        articles: &[SiteArticle],
+        cached: &dyn Fn(&SiteArticle) -> Option<String>,
+    ) {
+        self.texts = articles
+            .iter()
+            .map(|a| cached(a).unwrap_or_else(|| text_of(&a.article.html)))
+            .collect();
+        self.items = (0..articles.len()).map(|_| OnceLock::new()).collect();
+    }
+
+    /// The text of each article as set by [`Plan::set_texts`] (empty before).
+    pub(crate) fn texts(&self) -> impl Iterator<Item = &str> {
+        self.texts.iter().map(String::as_str)
+    }
+
+    fn item(&self, i: usize, articles: &[SiteArticle], options: &SiteOptions) -> &Item {
+        self.items[i].get_or_init(|| item(&articles[i], &self.texts[i], options))
+    }
+
     /// The bytes of one file.
     pub(crate) fn render(
         &self,
@@ -190,55 +276,73 @@ impl Plan {
             Body::Bytes(b) => Ok(b.clone()),
             Body::Page { template, ctx } => render(theme, template, &job.file, ctx),
             Body::List(lp) => {
-                let ctx = self.list_ctx(lp, &job.file, options.per_page.max(1));
+                let ctx = self.list_ctx(lp, &job.file, articles, options);
                 render(theme, "list.html", &job.file, &ctx)
             }
             Body::Article(i) => {
-                let ctx = self.article_ctx(&articles[*i], &self.items[*i], options);
+                let it = self.item(*i, articles, options);
+                let ctx = self.article_ctx(&articles[*i], it, &job.file, options);
                 render(theme, "article.html", &job.file, &ctx)
             }
+            Body::Atom => {
+                let top = articles.len().min(FEED_ENTRIES);
+                let items: Vec<&Item> = (0..top).map(|i| self.item(i, articles, options)).collect();
+                Ok(atom(articles, &items, options).into_bytes())
+            }
+            Body::Sitemap => Ok(sitemap(articles, &self.category_urls, options).into_bytes()),
+            Body::Search => Ok(search_index(articles, &self.texts, options).into_bytes()),
         }
     }
 
-    fn list_ctx(&self, lp: &ListPage, file: &str, per_page: usize) -> Json {
+    fn list_ctx(
+        &self,
+        lp: &ListPage,
+        file: &str,
+        articles: &[SiteArticle],
+        options: &SiteOptions,
+    ) -> Json {
+        let per_page = options.per_page.max(1);
         let list = &lp.list;
-        let (page, pages) = (lp.page, list.pages);
-        let segments: Vec<&str> = list.segments.iter().map(String::as_str).collect();
-        let chunk = list.ids.chunks(per_page).nth(page - 1).unwrap_or(&[]);
-        let items: Vec<&Item> = chunk.iter().map(|&i| &self.items[i]).collect();
+        let items: Vec<&Item> = list
+            .chunk(lp.page, per_page)
+            .iter()
+            .map(|&i| self.item(i, articles, options))
+            .collect();
         let head = &list.head;
-        let title = match (head.page_title.is_empty(), page) {
-            (true, 1) => String::new(),
-            (true, n) => format!("Page {n}"),
-            (false, 1) => head.page_title.clone(),
-            (false, n) => format!("{} · Page {n}", head.page_title),
+        let title = match (head.page_title.is_empty(), lp.page) {
+            (_, None) => head.page_title.clone(),
+            (true, Some(n)) => format!("Page {n}"),
+            (false, Some(n)) => format!("{} · Page {n}", head.page_title),
         };
+        let (newer, older) = list.neighbours(lp.page, per_page);
+        // Counts and subcategories change with every new article: only the front page shows
+        // them, so that a full numbered page never changes.
+        let front = lp.page.is_none();
         json!({
             "site": self.site,
             "root": root_of(file),
             "page_title": title,
             "heading": head.heading,
             "crumbs": head.crumbs,
-            "children": head.children,
+            "children": if front { head.children.clone() } else { Vec::new() },
             "items": items,
-            "total": list.ids.len(),
+            "total": front.then_some(list.ids.len()),
             "pager": {
-                "page": page,
-                "pages": pages,
-                "prev": (page > 1).then(|| Location::paged(&segments, page - 1).url),
-                "next": (page < pages).then(|| Location::paged(&segments, page + 1).url),
+                "page": lp.page,
+                "prev": newer,
+                "next": older,
             },
         })
     }
 
-    fn article_ctx(&self, a: &SiteArticle, it: &Item, options: &SiteOptions) -> Json {
+    fn article_ctx(&self, a: &SiteArticle, it: &Item, file: &str, options: &SiteOptions) -> Json {
         let body = tidings_content::route_images(&a.article.html, &options.policy);
         let updated = (a.article.updated > a.article.published)
             .then(|| show(a.article.updated, &options.timezone))
             .filter(|(shown, _)| *shown != it.date);
         json!({
             "site": self.site,
-            "root": root_of(&it.file),
+            "root": root_of(file),
             "page_title": it.title,
             "article": {
                 "title": it.title,
@@ -278,9 +382,7 @@ struct ListHead {
 
 struct Planner<'a> {
     jobs: Vec<Job>,
-    items: &'a [Item],
-    /// Hash of each item as list pages show it.
-    item_keys: Vec<[u8; 32]>,
+    heads: &'a [Head],
     site: &'a Json,
     common: [u8; 32],
     per_page: usize,
@@ -289,46 +391,62 @@ struct Planner<'a> {
 }
 
 impl Planner<'_> {
-    /// The pages of a list of articles (newest first) rooted at `segments`. Keyed by the
-    /// list's heading and the keys of the items each page shows, so that no context is built
-    /// for a page that has not changed.
+    /// The pages of a list of articles (newest first) rooted at `segments`: the front page and
+    /// the numbered pages. Keyed by what each page shows (heading, links, its items' keys),
+    /// so that no context is built for a page that has not changed.
     fn list(&mut self, segments: &[&str], ids: Vec<usize>, head: ListHead) {
-        let pages = ids.len().div_ceil(self.per_page).max(1);
         let head_key = hash(&[
             head.heading.as_bytes(),
             head.page_title.as_bytes(),
-            &serde_json::to_vec(&(&head.crumbs, &head.children)).unwrap_or_default(),
+            &serde_json::to_vec(&head.crumbs).unwrap_or_default(),
+        ]);
+        let front_key = hash(&[
+            &head_key,
+            &serde_json::to_vec(&head.children).unwrap_or_default(),
             &ids.len().to_le_bytes(),
         ]);
         let list = Arc::new(List {
             segments: segments.iter().map(|s| s.to_string()).collect(),
             ids,
-            pages,
             head,
         });
-        for page in 1..=pages {
-            let file = Location::paged(segments, page).file;
-            let chunk = list.ids.chunks(self.per_page).nth(page - 1).unwrap_or(&[]);
+        let full = list.full_pages(self.per_page);
+        let pages = std::iter::once(None).chain((1..=full).map(Some));
+        for page in pages {
+            let (file, page_key) = match page {
+                None => (Location::dir(segments).file, front_key),
+                Some(k) => (Location::numbered(segments, k).file, head_key),
+            };
+            let (newer, older) = list.neighbours(page, self.per_page);
             let mut h = Sha256::new();
-            for part in [&self.common[..], b"list", file.as_bytes(), &head_key] {
+            for part in [
+                &self.common[..],
+                b"list",
+                file.as_bytes(),
+                &page_key,
+                newer.unwrap_or_default().as_bytes(),
+                older.unwrap_or_default().as_bytes(),
+            ] {
                 h.update((part.len() as u64).to_le_bytes());
                 h.update(part);
             }
-            h.update(page.to_le_bytes());
-            h.update(pages.to_le_bytes());
-            for &i in chunk {
-                h.update(self.item_keys[i]);
+            for &i in list.chunk(page, self.per_page) {
+                h.update(self.heads[i].key);
             }
             let body = Body::List(ListPage {
                 list: Arc::clone(&list),
                 page,
             });
-            self.jobs.push(Job {
-                file,
-                key: h.finalize().into(),
-                body,
-            });
+            self.keyed(&file, h.finalize().into(), body);
         }
+    }
+
+    fn keyed(&mut self, file: &str, key: [u8; 32], body: Body) {
+        self.jobs.push(Job {
+            file: file.to_string(),
+            key,
+            body,
+        });
     }
 
     fn page(&mut self, file: String, template: &'static str, ctx: Json) {
@@ -350,18 +468,9 @@ impl Planner<'_> {
         self.page(file.to_string(), template, ctx);
     }
 
-    fn bytes(&mut self, file: &str, bytes: Vec<u8>) {
-        let key = hash(&[b"bytes", &bytes]);
-        self.jobs.push(Job {
-            file: file.to_string(),
-            key,
-            body: Body::Bytes(bytes),
-        });
-    }
-
     /// Every category at every level, and the category index.
     fn categories(&mut self) {
-        let tree = category_tree(self.items);
+        let tree = category_tree(self.heads);
         let mut index = Vec::new();
         for (segs, node) in &tree {
             let children: Vec<Json> = tree
@@ -408,8 +517,8 @@ impl Planner<'_> {
     /// One list per month (in the site zone), and the archive index.
     fn archives(&mut self) {
         let mut months: BTreeMap<(i16, i8), Vec<usize>> = BTreeMap::new();
-        for (i, it) in self.items.iter().enumerate() {
-            months.entry(it.month).or_default().push(i);
+        for (i, h) in self.heads.iter().enumerate() {
+            months.entry(h.month).or_default().push(i);
         }
         let mut years: BTreeMap<i16, Vec<Json>> = BTreeMap::new();
         for ((y, m), ids) in months.iter().rev() {
@@ -450,14 +559,14 @@ struct Node {
 
 /// Category folder path (segments) → display name and articles, newest first. Every level of
 /// every article's path is a node.
-fn category_tree(items: &[Item]) -> BTreeMap<Vec<String>, Node> {
+fn category_tree(heads: &[Head]) -> BTreeMap<Vec<String>, Node> {
     let mut tree: BTreeMap<Vec<String>, Node> = BTreeMap::new();
-    for (i, it) in items.iter().enumerate() {
+    for (i, h) in heads.iter().enumerate() {
         let mut segs = Vec::new();
-        for c in &it.cats {
-            segs.push(category_segment(&c.name));
+        for c in &h.cats {
+            segs.push(category_segment(c));
             let node = tree.entry(segs.clone()).or_insert_with(|| Node {
-                name: c.name.clone(),
+                name: c.clone(),
                 ids: Vec::new(),
             });
             // A path that names one category twice (a › a) lists the article once.
@@ -475,31 +584,31 @@ fn category_url(segs: &[String]) -> String {
     Location::dir(&path).url
 }
 
-/// The items of every article, made on every core (dates, excerpts and signed thumbnail URLs
-/// add up over ten thousand articles).
-fn items(articles: &[SiteArticle], options: &SiteOptions) -> Vec<Item> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = articles.len().div_ceil(workers).max(256);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = articles
-            .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(|a| item(a, options)).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
+/// The page, categories, month and key of an article, from its head alone. The key covers
+/// everything an item or an article page shows: the content hash covers the title, author,
+/// categories, link, dates (to the second), lead image and body.
+fn head(a: &SiteArticle, options: &SiteOptions) -> Head {
+    let art = &a.article;
+    let zoned = art.published.to_zoned_datetime(options.timezone.clone());
+    let key = hash(&[
+        art.id.as_bytes(),
+        a.slug.as_bytes(),
+        a.content_hash.as_bytes(),
+        &art.published.as_nanosecond().to_le_bytes(),
+        &art.updated.as_nanosecond().to_le_bytes(),
+    ]);
+    Head {
+        // Location::dir(["posts", slug]).file, without encoding a link nobody reads here.
+        file: format!("posts/{}/index.html", a.slug),
+        key,
+        cats: art.categories.clone(),
+        month: (zoned.year(), zoned.month()),
+    }
 }
 
-fn item(a: &SiteArticle, options: &SiteOptions) -> Item {
-    let art = &a.article;
-    let loc = Location::dir(&["posts", &a.slug]);
-    let (date, date_iso) = show(art.published, &options.timezone);
-    let zoned = art.published.to_zoned_datetime(options.timezone.clone());
+fn cat_links(categories: &[String]) -> Vec<Link> {
     let mut segs = Vec::new();
-    let cats = art
-        .categories
+    categories
         .iter()
         .map(|name| {
             segs.push(category_segment(name));
@@ -508,32 +617,43 @@ fn item(a: &SiteArticle, options: &SiteOptions) -> Item {
                 url: category_url(&segs),
             }
         })
-        .collect();
-    let text = excerpt(&art.html, SEARCH_TEXT);
-    let cats_line = art.categories.join(" › ");
+        .collect()
+}
+
+/// The text of an article's body as the search index and list pages show it.
+pub(crate) fn text_of(html: &str) -> String {
+    excerpt(html, SEARCH_TEXT)
+}
+
+fn item(a: &SiteArticle, text: &str, options: &SiteOptions) -> Item {
+    let art = &a.article;
+    let (date, date_iso) = show(art.published, &options.timezone);
     Item {
         title: art.title.clone(),
-        url: loc.url,
+        url: Location::dir(&["posts", &a.slug]).url,
         date,
         date_iso,
         author: art.author.clone(),
-        cats,
+        cats: cat_links(&art.categories),
         excerpt: text.chars().take(LIST_TEXT).collect(),
         thumb: art.lead_image.as_deref().map(|u| options.policy.apply(u)),
-        text,
-        cats_line,
-        file: loc.file,
-        month: (zoned.year(), zoned.month()),
     }
 }
 
-/// `(2026-11-22 20:30, 2026-11-22T20:30:00+08:00)` in the site zone.
+/// How dates are shown (`2026-11-22 20:30`) and machine-read (`2026-11-22T20:30:00+08:00`).
+const SHOWN: &str = "%Y-%m-%d %H:%M";
+const ISO: &str = "%Y-%m-%dT%H:%M:%S%:z";
+
+/// `(shown, iso)` in the site zone.
 fn show(ts: Timestamp, tz: &TimeZone) -> (String, String) {
     let z = ts.to_zoned_datetime(tz.clone());
-    (
-        z.strftime("%Y-%m-%d %H:%M").to_string(),
-        z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
-    )
+    (z.strftime(SHOWN).to_string(), z.strftime(ISO).to_string())
+}
+
+fn format_date(ts: Timestamp, tz: &TimeZone, format: &str) -> String {
+    ts.to_zoned_datetime(tz.clone())
+        .strftime(format)
+        .to_string()
 }
 
 /// The article's original link, if it is a web link (feeds are hostile: no `javascript:`).
@@ -562,7 +682,7 @@ fn absolute(options: &SiteOptions, url: &str) -> String {
     format!("{}/{url}", options.base_url.trim_end_matches('/'))
 }
 
-fn atom(articles: &[SiteArticle], items: &[Item], options: &SiteOptions) -> String {
+fn atom(articles: &[SiteArticle], items: &[&Item], options: &SiteOptions) -> String {
     let home = absolute(options, "");
     let updated = articles
         .iter()
@@ -591,7 +711,11 @@ fn atom(articles: &[SiteArticle], items: &[Item], options: &SiteOptions) -> Stri
         xml_escape(&absolute(options, "atom.xml"))
     ));
     x.push_str("<generator>Tidings</generator>\n");
-    for (a, it) in articles.iter().zip(items).take(FEED_ENTRIES) {
+    for (a, it) in articles
+        .iter()
+        .zip(items.iter().copied())
+        .take(FEED_ENTRIES)
+    {
         entry(&mut x, a, it, options);
     }
     x.push_str("</feed>\n");
@@ -642,7 +766,7 @@ fn entry(x: &mut String, a: &SiteArticle, it: &Item, options: &SiteOptions) {
 }
 
 /// Every article, the front page and the first page of every category.
-fn sitemap(items: &[Item], lists: &[String], options: &SiteOptions) -> String {
+fn sitemap(articles: &[SiteArticle], lists: &[String], options: &SiteOptions) -> String {
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     x.push_str("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
     let mut add = |u: &str, lastmod: Option<&str>| {
@@ -659,8 +783,12 @@ fn sitemap(items: &[Item], lists: &[String], options: &SiteOptions) -> String {
     for u in lists {
         add(u, None);
     }
-    for it in items {
-        add(&it.url, Some(&it.date_iso));
+    for a in articles {
+        let url = Location::dir(&["posts", &a.slug]).url;
+        add(
+            &url,
+            Some(&format_date(a.article.published, &options.timezone, ISO)),
+        );
     }
     x.push_str("</urlset>\n");
     x
@@ -668,26 +796,26 @@ fn sitemap(items: &[Item], lists: &[String], options: &SiteOptions) -> String {
 
 /// `{"v":1,"items":[[slug,title,date,categories,text],…]}`, newest first. The slug is raw
 /// (a third of the size of its percent-encoded form in Chinese); the script encodes it.
-fn search_index(articles: &[SiteArticle], items: &[Item]) -> String {
-    let rows: Vec<[&str; 5]> = articles
-        .iter()
-        .zip(items)
-        .map(|(a, it)| {
-            [
-                a.slug.as_str(),
-                it.title.as_str(),
-                it.date.as_str(),
-                it.cats_line.as_str(),
-                it.text.as_str(),
-            ]
-        })
-        .collect();
+fn search_index(articles: &[SiteArticle], texts: &[String], options: &SiteOptions) -> String {
     #[derive(Serialize)]
     struct Index<'a> {
         v: u32,
-        items: Vec<[&'a str; 5]>,
+        items: Vec<(&'a str, &'a str, String, String, &'a str)>,
     }
-    let json = serde_json::to_string(&Index { v: 1, items: rows }).unwrap_or_default();
+    let items = articles
+        .iter()
+        .zip(texts)
+        .map(|(a, text)| {
+            (
+                a.slug.as_str(),
+                a.article.title.as_str(),
+                format_date(a.article.published, &options.timezone, SHOWN),
+                a.article.categories.join(" › "),
+                text.as_str(),
+            )
+        })
+        .collect();
+    let json = serde_json::to_string(&Index { v: 1, items }).unwrap_or_default();
     html_safe_json(&json)
 }
 

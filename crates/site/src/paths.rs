@@ -46,12 +46,10 @@ impl Location {
         Location { file, url }
     }
 
-    /// Page `page` (1-based) of a paginated list rooted at `segments`: page 1 is the list's own
-    /// folder, the others live under `page/N/`.
-    pub fn paged(segments: &[&str], page: usize) -> Location {
-        if page <= 1 {
-            return Location::dir(segments);
-        }
+    /// Numbered page `page` of a list rooted at `segments`: `…/page/N/`. Pages are counted
+    /// from the oldest article, so a full page keeps its number and its content for good; the
+    /// list's own folder is the front page, with the newest articles.
+    pub fn numbered(segments: &[&str], page: usize) -> Location {
         let n = page.to_string();
         let mut all: Vec<&str> = segments.to_vec();
         all.push("page");
@@ -117,11 +115,11 @@ mod tests {
         let loc = Location::dir(&["categories", "新媒体", "ZAKER"]);
         assert_eq!(loc.file, "categories/新媒体/ZAKER/index.html");
         assert_eq!(loc.url, "categories/%E6%96%B0%E5%AA%92%E4%BD%93/ZAKER/");
-        let p = Location::paged(&["categories", "新媒体"], 3);
+        let p = Location::numbered(&["categories", "新媒体"], 3);
         assert_eq!(p.file, "categories/新媒体/page/3/index.html");
-        assert_eq!(Location::paged(&[], 1).file, "index.html");
-        assert_eq!(Location::paged(&[], 1).url, "");
-        assert_eq!(Location::paged(&[], 2).url, "page/2/");
+        assert_eq!(Location::dir(&[]).file, "index.html");
+        assert_eq!(Location::dir(&[]).url, "");
+        assert_eq!(Location::numbered(&[], 1).url, "page/1/");
     }
 
     #[test]

@@ -2,17 +2,19 @@
 //! core, write only changed bytes (atomically), remove what the previous build made and this
 //! one did not.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write as _;
 use std::path::{Component, Path};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
 
-use crate::pages::{Job, Plan};
+use crate::pages::{Body, Job, Plan, FEED_ENTRIES};
 use crate::theme::Theme;
-use crate::{BuildReport, Progress, SiteArticle, SiteError, SiteOptions};
+use crate::{BuildReport, LoadError, Progress, SiteArticle, SiteError, SiteOptions};
 
 /// The manifest of the last build, inside the output folder: file → key, length, mtime.
 pub const MANIFEST: &str = ".tidings-build.json";
@@ -21,6 +23,33 @@ pub const MANIFEST: &str = ".tidings-build.json";
 struct Manifest {
     version: u32,
     files: BTreeMap<String, Record>,
+    /// Hash of the content hashes whose texts `texts` holds, in order. When this build's
+    /// articles hash the same, no text is missing and `texts` is not even parsed.
+    #[serde(default)]
+    texts_of: String,
+    /// Content hash → the article's text (search index, list excerpts), so that a build need
+    /// not read the body of an article whose page is unchanged. Kept raw: parsing ten
+    /// thousand texts is most of the cost of reading the manifest.
+    #[serde(default)]
+    texts: Option<Box<RawValue>>,
+}
+
+type Texts = BTreeMap<String, String>;
+
+/// The texts of a manifest; an unreadable list is an empty one (every body is read again).
+fn parse_texts(raw: &Option<Box<RawValue>>) -> Texts {
+    raw.as_ref()
+        .and_then(|r| serde_json::from_str(r.get()).ok())
+        .unwrap_or_default()
+}
+
+fn texts_key(articles: &[SiteArticle]) -> String {
+    let mut h = Sha256::new();
+    for a in articles {
+        h.update((a.content_hash.len() as u64).to_le_bytes());
+        h.update(&a.content_hash);
+    }
+    tidings_model::hex(&h.finalize())
 }
 
 /// What a file was made from (`key`) and how it looked on disk when written or checked.
@@ -32,7 +61,10 @@ struct Record {
     nanos: u32,
 }
 
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+
+/// Where bodies come from when the articles came without them.
+pub(crate) type Loader<'a> = &'a mut dyn FnMut(&str) -> Result<Option<String>, LoadError>;
 
 struct Shared<'a> {
     out: &'a Path,
@@ -40,69 +72,194 @@ struct Shared<'a> {
     articles: &'a [SiteArticle],
     options: &'a SiteOptions,
     theme: &'a Theme,
-    old: &'a Manifest,
 }
 
 pub(crate) fn execute(
     out: &Path,
-    plan: &Plan,
-    articles: &[SiteArticle],
+    plan: &mut Plan,
+    articles: &mut [SiteArticle],
+    loader: Option<Loader>,
     options: &SiteOptions,
     theme: &Theme,
     progress: &dyn Progress,
 ) -> Result<BuildReport, SiteError> {
     std::fs::create_dir_all(out).map_err(|source| io(out, source))?;
     let old = read_manifest(out);
+    let fresh = check_all(out, &plan.jobs, &old);
+    let texts_of = texts_key(articles);
+    let mut texts = (old.texts_of != texts_of).then(|| parse_texts(&old.texts));
+    let need = bodies_needed(plan, &fresh, articles, texts.as_ref());
+    if let Some(load) = loader {
+        for &i in &need {
+            let a = &mut articles[i].article;
+            a.html = load(&a.id)
+                .and_then(|b| b.ok_or_else(|| "no longer in the store".into()))
+                .map_err(|source| SiteError::Body {
+                    id: a.id.clone(),
+                    source,
+                })?;
+        }
+    }
+    let stale: Vec<usize> = (0..fresh.len()).filter(|&j| fresh[j].is_none()).collect();
+    let made_items = !stale.is_empty() || !need.is_empty();
+    if made_items {
+        let texts = texts.get_or_insert_with(|| parse_texts(&old.texts));
+        let cached = |a: &SiteArticle| {
+            // An article that came without its body has its text in the old manifest.
+            a.article
+                .html
+                .is_empty()
+                .then(|| texts.get(&a.content_hash).cloned())
+                .flatten()
+        };
+        plan.set_texts(articles, &cached);
+    }
     let shared = Shared {
         out,
         plan,
         articles,
         options,
         theme,
-        old: &old,
     };
-    progress.begin(plan.jobs.len());
-    let results = run_all(&shared, progress);
+    progress.begin(stale.len());
+    let results = run_all(&shared, &stale, progress);
     progress.end();
     let mut report = BuildReport::default();
+    let mut written = vec![None; fresh.len()];
+    for (j, r) in stale.iter().zip(results?) {
+        written[*j] = Some(r);
+    }
     let mut new = Manifest {
         version: VERSION,
-        files: BTreeMap::new(),
+        texts_of,
+        ..Manifest::default()
     };
-    for (job, (written, record)) in plan.jobs.iter().zip(results?) {
-        if written {
-            report.written += 1;
-        } else {
-            report.unchanged += 1;
-        }
+    for ((job, fresh), written) in plan.jobs.iter().zip(fresh).zip(written) {
+        let record = match (fresh, written) {
+            (_, Some((true, record))) => {
+                report.written += 1;
+                record
+            }
+            (Some(record), _) | (None, Some((false, record))) => {
+                report.unchanged += 1;
+                record
+            }
+            // Every stale job has a result when none failed.
+            (None, None) => continue,
+        };
         new.files.insert(job.file.clone(), record);
     }
+    new.texts = match (made_items, texts) {
+        (true, _) => {
+            let made: Texts = articles
+                .iter()
+                .zip(plan.texts())
+                .map(|(a, t)| (a.content_hash.clone(), t.to_string()))
+                .collect();
+            serde_json::value::to_raw_value(&made).ok()
+        }
+        // Same articles, same texts.
+        (false, None) => old.texts.clone(),
+        (false, Some(mut texts)) => {
+            let hashes: HashSet<&str> = articles.iter().map(|a| a.content_hash.as_str()).collect();
+            texts.retain(|h, _| hashes.contains(h.as_str()));
+            serde_json::value::to_raw_value(&texts).ok()
+        }
+    };
     report.removed = remove_stale(out, &old, &new);
-    let bytes = serde_json::to_vec(&new).unwrap_or_default();
-    write_if_changed(&out.join(MANIFEST), &bytes)?;
+    // A build that changed nothing leaves the manifest alone without serializing it again.
+    let same = report.written == 0 && new.files == old.files && new.texts_of == old.texts_of;
+    let path = out.join(MANIFEST);
+    if !same || !path.is_file() {
+        let bytes = serde_json::to_vec(&new).unwrap_or_default();
+        write_if_changed(&path, &bytes)?;
+    }
     Ok(report)
 }
 
-/// Runs every job on every core; results come back in job order.
-fn run_all(shared: &Shared, progress: &dyn Progress) -> Result<Vec<(bool, Record)>, SiteError> {
-    let jobs = &shared.plan.jobs;
-    let workers = std::thread::available_parallelism()
+/// The articles whose bodies this build reads: those whose page must be rendered, those whose
+/// text the manifest lacks, and the feed's entries when the feed must be rendered.
+fn bodies_needed(
+    plan: &Plan,
+    fresh: &[Option<Record>],
+    articles: &[SiteArticle],
+    texts: Option<&Texts>,
+) -> Vec<usize> {
+    let mut need = vec![false; articles.len()];
+    for (job, fresh) in plan.jobs.iter().zip(fresh) {
+        match (&job.body, fresh) {
+            (Body::Article(i), None) => need[*i] = true,
+            (Body::Atom, None) => need.iter_mut().take(FEED_ENTRIES).for_each(|n| *n = true),
+            _ => {}
+        }
+    }
+    // `None`: the manifest has the texts of exactly these articles.
+    if let Some(texts) = texts {
+        for (i, a) in articles.iter().enumerate() {
+            if !texts.contains_key(&a.content_hash) {
+                need[i] = true;
+            }
+        }
+    }
+    (0..need.len()).filter(|&i| need[i]).collect()
+}
+
+/// For each job, its old record when the manifest's key matches and the file is as it was
+/// left (checked on every core: it is a `stat` per file).
+fn check_all(out: &Path, jobs: &[Job], old: &Manifest) -> Vec<Option<Record>> {
+    let workers = workers(jobs.len());
+    let chunk = jobs.len().div_ceil(workers).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = jobs
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|job| {
+                            let old = old.files.get(&job.file)?;
+                            let key = tidings_model::hex(&job.key);
+                            (old.key == key
+                                && stat(&out.join(&job.file), &key).as_ref() == Some(old))
+                            .then(|| old.clone())
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+fn workers(jobs: usize) -> usize {
+    std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8)
-        .min(jobs.len().max(1));
+        .min(jobs.max(1))
+}
+
+/// Runs the `stale` jobs on every core; results come back in the order of `stale`.
+fn run_all(
+    shared: &Shared,
+    stale: &[usize],
+    progress: &dyn Progress,
+) -> Result<Vec<(bool, Record)>, SiteError> {
+    let jobs = &shared.plan.jobs;
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let mut results: Vec<Option<(bool, Record)>> = vec![None; jobs.len()];
+    let mut results: Vec<Option<(bool, Record)>> = vec![None; stale.len()];
     let mut first_error = None;
     std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
+        let handles: Vec<_> = (0..workers(stale.len()))
             .map(|_| {
                 s.spawn(|| {
                     let mut done = Vec::new();
                     while !failed.load(Ordering::Relaxed) {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(job) = jobs.get(i) else { break };
-                        match one(shared, job) {
+                        let Some(&j) = stale.get(i) else { break };
+                        match one(shared, &jobs[j]) {
                             Ok(r) => done.push((i, r)),
                             Err(e) => {
                                 failed.store(true, Ordering::Relaxed);
@@ -136,16 +293,10 @@ fn run_all(shared: &Shared, progress: &dyn Progress) -> Result<Vec<(bool, Record
     Ok(results.into_iter().flatten().collect())
 }
 
-/// One file: skipped when the manifest's key matches and the file is as it was left,
-/// otherwise rendered and written if its bytes differ.
+/// One stale file: rendered, and written if its bytes differ.
 fn one(shared: &Shared, job: &Job) -> Result<(bool, Record), SiteError> {
     let path = shared.out.join(&job.file);
     let key = tidings_model::hex(&job.key);
-    if let Some(old) = shared.old.files.get(&job.file) {
-        if old.key == key && stat(&path, &key).as_ref() == Some(old) {
-            return Ok((false, old.clone()));
-        }
-    }
     let bytes = shared
         .plan
         .render(job, shared.articles, shared.options, shared.theme)?;

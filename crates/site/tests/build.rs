@@ -9,7 +9,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use tidings_model::image::ImagePolicy;
 use tidings_model::Article;
-use tidings_site::{build, BuildReport, SiteArticle, SiteOptions};
+use tidings_site::{build, build_from_heads, BuildReport, SiteArticle, SiteOptions};
 
 const HOSTILE: &str = "<script>alert(1)</script> & \"引号\" </title>";
 
@@ -136,6 +136,7 @@ fn every_kind_of_page_exists() {
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
     for rel in [
         "index.html",
+        "page/1/index.html",
         "page/2/index.html",
         "page/3/index.html",
         "categories/index.html",
@@ -158,8 +159,9 @@ fn every_kind_of_page_exists() {
         assert!(out.join(rel).is_file(), "missing {rel}");
     }
     assert!(!out.join("page/4/index.html").exists());
-    // 30 articles under 新媒体 → two pages of 20.
-    assert!(out.join("categories/新媒体/page/2/index.html").is_file());
+    // 30 articles under 新媒体: one full page of 20 besides the front page.
+    assert!(out.join("categories/新媒体/page/1/index.html").is_file());
+    assert!(!out.join("categories/新媒体/page/2").exists());
     assert_eq!(report.written, files(out).len() - 1, "all but the manifest");
 }
 
@@ -245,7 +247,8 @@ fn every_internal_link_resolves_and_is_percent_encoded() {
         let html = std::fs::read_to_string(&f).unwrap();
         for raw in attributes(&html) {
             let url = html_escape::decode_html_entities(&raw).into_owned();
-            if url.starts_with("http://") || url.starts_with("https://") || url.starts_with('#') {
+            let external = ["http://", "https://", "#", "data:"];
+            if external.iter().any(|p| url.starts_with(p)) {
                 continue;
             }
             assert!(url.is_ascii(), "{rel}: link {url:?} is not percent-encoded");
@@ -398,15 +401,24 @@ fn adding_two_articles_rewrites_only_the_pages_that_show_them() {
     assert!(changed
         .iter()
         .any(|c| c.as_str() == "posts/文章-1/index.html"));
+    // Numbered pages count from the oldest article: two new ones change only the front
+    // pages of the lists they join (the site, their categories at every level, their month).
+    let mut fronts: Vec<String> = vec!["index.html".into(), "archives/2026/11/index.html".into()];
+    for n in [0, 1] {
+        let mut path = String::from("categories/");
+        for c in article(n).article.categories {
+            path.push_str(&c);
+            path.push('/');
+            fronts.push(format!("{path}index.html"));
+        }
+    }
     for c in &changed {
         let allowed = c.starts_with("posts/文章-0/")
             || c.starts_with("posts/文章-1/")
-            || c.as_str() == "index.html"
-            || c.starts_with("page/")
-            || c.starts_with("categories/新媒体/")
-            || c.as_str() == "categories/index.html"
-            || c.starts_with("archives/")
+            || fronts.contains(c)
             || [
+                "categories/index.html",
+                "archives/index.html",
                 "atom.xml",
                 "sitemap.xml",
                 "search.json",
@@ -415,12 +427,15 @@ fn adding_two_articles_rewrites_only_the_pages_that_show_them() {
             .contains(&c.as_str());
         assert!(allowed, "{c} should not have been rewritten");
     }
+    assert!(changed.len() <= fronts.len() + 8, "{changed:?}");
     // Untouched: every older article page, the other categories, the theme.
     for untouched in [
         "posts/文章-2/index.html",
         "posts/script-alert/index.html",
         "categories/World/Harbour Gazette/index.html",
         "categories/Blogs/index.html",
+        "page/1/index.html",
+        "page/3/index.html",
         "assets/style.css",
         "404.html",
     ] {
@@ -437,11 +452,11 @@ fn pages_that_no_longer_exist_are_removed_and_foreign_files_kept() {
     let out = dir.path();
     std::fs::write(out.join("CNAME"), "news.example.com").unwrap();
     run(out, articles(0..45));
-    assert!(out.join("page/3/index.html").is_file());
+    assert!(out.join("page/2/index.html").is_file());
     let report = run(out, articles(0..30));
     assert!(!out.join("posts/文章-40").exists(), "empty folder pruned");
-    assert!(!out.join("page/3").exists());
-    assert!(out.join("page/2/index.html").is_file());
+    assert!(!out.join("page/2").exists());
+    assert!(out.join("page/1/index.html").is_file());
     assert!(
         out.join("CNAME").is_file(),
         "a file the site did not make is kept"
@@ -555,4 +570,123 @@ fn an_empty_store_still_makes_a_site() {
     assert!(report.written > 5);
     assert!(read(out, "index.html").contains("Nothing here yet."));
     feed_rs::parser::parse(&std::fs::read(out.join("atom.xml")).unwrap()[..]).unwrap();
+}
+
+#[test]
+fn numbered_pages_count_from_the_oldest_and_keep_their_articles() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    // 50 articles: page 1 holds the 20 oldest (49..30), page 2 the next (29..10), the front
+    // page the 20 newest (0..19), and its "Older" link leads to page 2, the newest full one.
+    run(out, articles(0..50));
+    let page1 = read(out, "page/1/index.html");
+    assert!(page1.contains("第49期") && page1.contains("第31期") && !page1.contains("第29期"));
+    let page2 = read(out, "page/2/index.html");
+    assert!(page2.contains("第29期") && page2.contains("第10期") && !page2.contains("第49期"));
+    assert!(!out.join("page/3").exists());
+    let front = read(out, "index.html");
+    assert!(front.contains("第19期") && !front.contains("第20期"));
+    assert!(front.contains("href=\"./page/2/\"") && front.contains(">Latest<"));
+    assert!(page2.contains("href=\"../../\"") && page2.contains("href=\"../../page/1/\""));
+    assert!(page1.contains("href=\"../../page/2/\"") && !page1.contains("Older"));
+    // Ten more newest articles fill page 3; pages 1 and 2 keep their bytes.
+    let before = snapshot(out);
+    let mut set = articles(0..50);
+    for k in 0..10 {
+        let mut a = article(50 + k);
+        a.article.published = Timestamp::from_second(1_795_400_000 + k as i64).unwrap();
+        a.article.updated = a.article.published;
+        a.content_hash = a.article.content_hash();
+        set.push(a);
+    }
+    run(out, set);
+    let after = snapshot(out);
+    assert!(before["page/1/index.html"] == after["page/1/index.html"]);
+    let page3 = read(out, "page/3/index.html");
+    assert!(page3.contains("第1期") && page3.contains("第59期") && !page3.contains("第10期"));
+    // Page 2's "Newer" link now leads to page 3: it is rewritten, its articles are not.
+    assert!(read(out, "page/2/index.html").contains("href=\"../../page/3/\""));
+    // A front page with no leftover article repeats the newest full page and skips it.
+    assert!(read(out, "index.html").contains("href=\"./page/2/\""));
+}
+
+#[test]
+fn the_front_page_of_a_short_list_has_no_pager() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    run(out, articles(0..20));
+    let front = read(out, "index.html");
+    assert!(!front.contains("class=\"pager\""), "{front}");
+    assert!(out.join("page/1/index.html").is_file());
+    assert!(!out.join("page/2").exists());
+}
+
+/// Builds from heads, loading bodies from `set`; returns the report and the ids asked for.
+fn run_heads(out: &Path, set: &[SiteArticle]) -> (BuildReport, Vec<String>) {
+    let heads = set
+        .iter()
+        .map(|a| {
+            let mut h = a.clone();
+            h.article.html.clear();
+            h
+        })
+        .collect();
+    let mut asked = Vec::new();
+    let mut body = |id: &str| -> Result<Option<String>, tidings_site::LoadError> {
+        asked.push(id.to_string());
+        Ok(set
+            .iter()
+            .find(|a| a.article.id == id)
+            .map(|a| a.article.html.clone()))
+    };
+    let report = build_from_heads(out, heads, &mut body, &options(), &()).unwrap();
+    (report, asked)
+}
+
+#[test]
+fn a_build_from_heads_reads_only_the_bodies_it_renders() {
+    let (full, heads) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    run(full.path(), articles(2..62));
+    let (_, asked) = run_heads(heads.path(), &articles(2..62));
+    assert_eq!(asked.len(), 60, "a first build reads every body once");
+    let strip = |m: BTreeMap<String, (Vec<u8>, SystemTime)>| -> BTreeMap<String, Vec<u8>> {
+        // The manifest records mtimes; every other file must match byte for byte.
+        m.into_iter()
+            .filter(|(k, _)| k != tidings_site::MANIFEST)
+            .map(|(k, (b, _))| (k, b))
+            .collect()
+    };
+    assert!(
+        strip(snapshot(full.path())) == strip(snapshot(heads.path())),
+        "same site either way"
+    );
+    let (report, asked) = run_heads(heads.path(), &articles(2..62));
+    assert_eq!(
+        (report.written, asked.len()),
+        (0, 0),
+        "nothing new reads nothing"
+    );
+    // Two new articles: their pages, and the feed's fifty entries.
+    let (_, asked) = run_heads(heads.path(), &articles(0..62));
+    assert!(asked.contains(&"id0000".to_string()) && asked.contains(&"id0001".to_string()));
+    assert_eq!(asked.len(), 50, "{asked:?}");
+}
+
+#[test]
+fn a_missing_body_stops_the_build_and_names_the_article() {
+    let dir = tempfile::tempdir().unwrap();
+    let heads = articles(0..3);
+    let mut body = |id: &str| -> Result<Option<String>, tidings_site::LoadError> {
+        if id == "id0001" {
+            Ok(None)
+        } else {
+            Err(format!("disk on fire near {id}").into())
+        }
+    };
+    let err = build_from_heads(dir.path(), heads, &mut body, &options(), &()).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("id0000") && msg.contains("disk on fire"),
+        "{msg}"
+    );
 }
