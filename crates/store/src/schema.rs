@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::StoreError;
 
 /// Migrations in order; `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -70,6 +70,15 @@ CREATE INDEX articles_heads ON articles (
     published DESC, published_ns DESC, id, state, feed_url, guid, link, title, author,
     categories, updated, updated_ns, lead_image, content_hash, slug, path
 );
+";
+
+/// Version 3: per-feed counts (`tidings status`, the start of every sync) filter on `state`,
+/// which sits after `html` in the row; without an index that holds both, counting one feed's
+/// articles reads all of their bodies. (feed_url, state) also serves every feed_url lookup, so
+/// it replaces the V1 index on feed_url alone.
+const V3: &str = "
+CREATE INDEX articles_by_feed_state ON articles (feed_url, state);
+DROP INDEX articles_by_feed;
 ";
 
 /// Bring `conn` up to [`SCHEMA_VERSION`] in one transaction; refuse a newer database rather

@@ -99,10 +99,12 @@ impl SqliteStore {
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err(&name))?;
         // WAL: readers (the site server) never block the writer. NORMAL is durable across
         // application crashes and only risks the last transactions on power loss, which a
-        // re-run repeats.
+        // re-run repeats. Checkpoints are where WAL mode fsyncs: one per 32 MB of log instead
+        // of SQLite's default 4 MB keeps a cold sync of 200 MB of articles from stalling on them.
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
+             PRAGMA wal_autocheckpoint = 8192;
              PRAGMA foreign_keys = ON;",
         )
         .map_err(open_err(&name))?;

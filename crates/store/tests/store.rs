@@ -567,3 +567,24 @@ fn heads_never_read_the_article_rows() {
         .unwrap();
     assert!(plan.contains("COVERING INDEX articles_heads"), "{plan}");
 }
+
+#[test]
+fn feed_counts_never_read_the_article_rows() {
+    // `feeds()` runs at the start of every sync: counting a feed's articles must not walk
+    // their bodies (state is stored after html).
+    let dir = tempfile::tempdir().unwrap();
+    drop(open(dir.path()));
+    let conn = rusqlite::Connection::open(dir.path().join("state.db")).unwrap();
+    let plan: String = conn
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM articles a \
+             WHERE a.feed_url = 'http://x/' AND a.state != 'tombstone'",
+            [],
+            |r| r.get(3),
+        )
+        .unwrap();
+    assert!(
+        plan.contains("COVERING INDEX articles_by_feed_state"),
+        "{plan}"
+    );
+}
