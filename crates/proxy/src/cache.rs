@@ -618,6 +618,56 @@ mod tests {
         assert!(cache.lookup(&Cache::key("http://a/3")).is_some());
     }
 
+    /// Copy `url`'s disk entry into memory, as a disk hit does.
+    fn remember(cache: &Cache, url: &str, body: &[u8]) -> Arc<Meta> {
+        let key = Cache::key(url);
+        let meta = cache.lookup(&key).unwrap();
+        cache.remember(&key, &meta, Bytes::copy_from_slice(body));
+        meta
+    }
+
+    #[tokio::test]
+    async fn memory_copies_follow_the_disk_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path(), 1000, 1 << 20).unwrap();
+        let (a, b) = ("http://a/1", "http://a/2");
+        let (ka, kb) = (Cache::key(a), Cache::key(b));
+        put(&cache, a, &[1; 10]).await;
+        put(&cache, b, &[2; 10]).await;
+        let old = remember(&cache, a, &[1; 10]);
+        remember(&cache, b, &[2; 10]);
+        assert_eq!(cache.hot(&ka).unwrap().body[..], [1; 10]);
+        assert_eq!(cache.hot(&kb).unwrap().body[..], [2; 10]);
+
+        // Revalidated: the copy goes, and one made from the record read before cannot come
+        // back (a request that looked up `old` and read its file just before the refresh).
+        cache.refresh(ka, &old, now() + 60).await.unwrap();
+        assert!(cache.hot(&ka).is_none());
+        cache.remember(&ka, &old, Bytes::from_static(&[1; 10]));
+        assert!(cache.hot(&ka).is_none(), "an outdated record was copied");
+
+        // A new body for the URL: the old copy must not shadow it.
+        remember(&cache, a, &[1; 10]);
+        put(&cache, a, &[3; 10]).await;
+        assert!(cache.hot(&ka).is_none());
+        remember(&cache, a, &[3; 10]);
+        assert_eq!(cache.hot(&ka).unwrap().body[..], [3; 10]);
+
+        // Removed (the upstream said 404): gone from memory too; the other URL is untouched.
+        cache.remove(&ka);
+        assert!(cache.hot(&ka).is_none());
+        assert_eq!(cache.hot(&kb).unwrap().body[..], [2; 10]);
+    }
+
+    #[tokio::test]
+    async fn a_copy_of_the_wrong_length_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path(), 1000, 1 << 20).unwrap();
+        put(&cache, "http://a/1", &[1; 10]).await;
+        remember(&cache, "http://a/1", &[1; 9]);
+        assert!(cache.hot(&Cache::key("http://a/1")).is_none());
+    }
+
     #[tokio::test]
     async fn too_big_for_the_cache_is_not_stored() {
         let dir = tempfile::tempdir().unwrap();

@@ -15,6 +15,7 @@ use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 
 use crate::cache::{Key, Meta};
+use crate::respond::security_headers;
 
 const SHARDS: usize = 8;
 
@@ -25,7 +26,10 @@ pub(crate) struct Hot {
     pub body: Bytes,
     /// The client-visible ETag (`meta.etag()`), kept to answer conditionals.
     pub etag: String,
-    /// Content-Type, Content-Length, ETag, Accept-Ranges, Last-Modified of a full 200.
+    /// The headers of a full 200: Content-Type, Content-Length, ETag, Accept-Ranges,
+    /// Last-Modified, the security headers, and a Cache-Control to be replaced per request.
+    /// With every header already present, stamping the per-request ones on a clone replaces
+    /// values in place instead of growing the map.
     pub headers: HeaderMap,
 }
 
@@ -33,7 +37,7 @@ impl Hot {
     /// `None` when a header value would be invalid (then the disk path answers instead).
     pub fn new(meta: Arc<Meta>, body: Bytes) -> Option<Hot> {
         let etag = meta.etag();
-        let mut headers = HeaderMap::with_capacity(8);
+        let mut headers = HeaderMap::with_capacity(12);
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_str(&meta.content_type).ok()?,
@@ -44,6 +48,8 @@ impl Hot {
         if let Some(lm) = &meta.last_modified {
             headers.insert(header::LAST_MODIFIED, HeaderValue::from_str(lm).ok()?);
         }
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public"));
+        headers.extend(security_headers());
         Some(Hot {
             meta,
             body,
@@ -231,6 +237,8 @@ mod tests {
         assert_eq!(h.headers[header::CONTENT_LENGTH], "12");
         assert_eq!(h.headers[header::CONTENT_TYPE], "image/png");
         assert_eq!(h.headers[header::ETAG], h.etag.as_str());
+        assert_eq!(h.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(h.headers[header::CONTENT_SECURITY_POLICY], crate::CSP);
         let mut bad = (*meta("http://a/x", 1)).clone();
         bad.content_type = "image/png\r\nset-cookie: x=1".into();
         assert!(Hot::new(Arc::new(bad), Bytes::from_static(b"x")).is_none());

@@ -63,12 +63,9 @@ impl IntoResponse for Refusal {
     }
 }
 
-/// Stamp the security headers on a response, and make sure no cookie leaves. Every response
-/// of the proxy goes through here (see `handler::handle`).
-pub(crate) fn secure(response: &mut Response) {
-    let h = response.headers_mut();
-    h.remove(header::SET_COOKIE);
-    let fixed: [(HeaderName, &'static str); 5] = [
+/// The headers every response carries, whatever its status.
+pub(crate) fn security_headers() -> [(HeaderName, HeaderValue); 5] {
+    [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::CONTENT_SECURITY_POLICY, CSP),
         (header::X_FRAME_OPTIONS, "deny"),
@@ -77,8 +74,16 @@ pub(crate) fn secure(response: &mut Response) {
             HeaderName::from_static("cross-origin-resource-policy"),
             "cross-origin",
         ),
-    ];
-    for (name, value) in fixed {
-        h.insert(name, HeaderValue::from_static(value));
+    ]
+    .map(|(name, value)| (name, HeaderValue::from_static(value)))
+}
+
+/// Stamp the security headers on a response, and make sure no cookie leaves. Every response
+/// of the proxy goes through here (see `handler::handle`).
+pub(crate) fn secure(response: &mut Response) {
+    let h = response.headers_mut();
+    h.remove(header::SET_COOKIE);
+    for (name, value) in security_headers() {
+        h.insert(name, value);
     }
 }

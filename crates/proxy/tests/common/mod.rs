@@ -81,6 +81,8 @@ pub struct Seen {
     pub headers: Mutex<HashMap<String, HeaderMap>>,
     /// Bodies of /endless still being streamed.
     pub live_streams: AtomicUsize,
+    /// What /version.jpg currently serves (its ETag and one byte of its body).
+    pub version: AtomicUsize,
 }
 
 impl Seen {
@@ -370,6 +372,16 @@ fn origin_router(seen: Arc<Seen>) -> Router {
             }),
         )
         .route(
+            "/version.jpg",
+            get({
+                let seen = seen.clone();
+                move |h: HeaderMap| {
+                    let n = seen.version.load(Ordering::SeqCst);
+                    async move { versioned(n, &h) }
+                }
+            }),
+        )
+        .route(
             "/nostore.jpg",
             get(|| async {
                 (
@@ -383,6 +395,26 @@ fn origin_router(seen: Arc<Seen>) -> Router {
             }),
         )
         .layer(axum::middleware::from_fn_with_state(seen, record))
+}
+
+/// Version `n` of an image that is stale at once (`no-cache`), answering revalidations.
+fn versioned(n: usize, h: &HeaderMap) -> Response {
+    let tag = format!("\"r{n}\"");
+    let headers = [
+        (header::ETAG, tag.clone()),
+        (header::CACHE_CONTROL, "no-cache".to_owned()),
+    ];
+    if h.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(tag.as_str()) {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    let mut body = jpeg(3000);
+    body[30] = n as u8;
+    (
+        headers,
+        [(header::CONTENT_TYPE, "image/jpeg".to_owned())],
+        body,
+    )
+        .into_response()
 }
 
 async fn record(
