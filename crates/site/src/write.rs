@@ -2,7 +2,7 @@
 //! core, write only changed bytes (atomically), remove what the previous build made and this
 //! one did not.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
 use std::path::{Component, Path};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -34,13 +34,19 @@ struct Manifest {
     texts: Option<Box<RawValue>>,
 }
 
-type Texts = BTreeMap<String, String>;
+type Texts = HashMap<String, String>;
 
 /// The texts of a manifest; an unreadable list is an empty one (every body is read again).
 fn parse_texts(raw: &Option<Box<RawValue>>) -> Texts {
     raw.as_ref()
-        .and_then(|r| serde_json::from_str(r.get()).ok())
+        .and_then(|r| serde_json::from_str::<Vec<(String, String)>>(r.get()).ok())
+        .map(|pairs| pairs.into_iter().collect())
         .unwrap_or_default()
+}
+
+/// `[[content hash, text], …]` in article order: no map to build or sort.
+fn texts_value<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Option<Box<RawValue>> {
+    serde_json::value::to_raw_value(&pairs.collect::<Vec<_>>()).ok()
 }
 
 fn texts_key(articles: &[SiteArticle]) -> String {
@@ -150,21 +156,18 @@ pub(crate) fn execute(
         new.files.insert(job.file.clone(), record);
     }
     new.texts = match (made_items, texts) {
-        (true, _) => {
-            let made: Texts = articles
+        (true, _) => texts_value(
+            articles
                 .iter()
-                .zip(plan.texts())
-                .map(|(a, t)| (a.content_hash.clone(), t.to_string()))
-                .collect();
-            serde_json::value::to_raw_value(&made).ok()
-        }
+                .map(|a| a.content_hash.as_str())
+                .zip(plan.texts()),
+        ),
         // Same articles, same texts.
         (false, None) => old.texts.clone(),
-        (false, Some(mut texts)) => {
-            let hashes: HashSet<&str> = articles.iter().map(|a| a.content_hash.as_str()).collect();
-            texts.retain(|h, _| hashes.contains(h.as_str()));
-            serde_json::value::to_raw_value(&texts).ok()
-        }
+        (false, Some(texts)) => texts_value(articles.iter().filter_map(|a| {
+            let hash = a.content_hash.as_str();
+            texts.get(hash).map(|t| (hash, t.as_str()))
+        })),
     };
     report.removed = remove_stale(out, &old, &new);
     // A build that changed nothing leaves the manifest alone without serializing it again.

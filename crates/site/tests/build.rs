@@ -690,3 +690,28 @@ fn a_missing_body_stops_the_build_and_names_the_article() {
         "{msg}"
     );
 }
+
+#[test]
+fn a_damaged_manifest_costs_a_render_not_a_rewrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    run_heads(out, &articles(0..30));
+    let before = snapshot(out);
+    std::fs::write(
+        out.join(tidings_site::MANIFEST),
+        "{\"version\":2,\"files\":{\"x\":",
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let (report, asked) = run_heads(out, &articles(0..30));
+    assert_eq!(asked.len(), 30, "every body is read again");
+    assert_eq!(report.written, 0, "{report:?}");
+    let after = snapshot(out);
+    for (file, was) in &before {
+        if file != tidings_site::MANIFEST {
+            assert!(after.get(file) == Some(was), "{file} was rewritten");
+        }
+    }
+    let (report, asked) = run_heads(out, &articles(0..30));
+    assert_eq!((report.written, asked.len()), (0, 0));
+}
