@@ -2,9 +2,12 @@
 # Benchmark of `tidings proxy` against nginx as a caching reverse proxy, on loopback only.
 #
 #   bench/proxy.sh            # builds target/release/tidings if needed, prints figures
+#   DUR=30s ROUNDS=5 BIN=/tmp/old-tidings bench/proxy.sh
 #
 # 1. Cache hits: wrk, 256 connections, 10 s, one 30 kB image already cached, through nginx
-#    (proxy_cache) and through tidings proxy (signed URL). Throughput and p99 side by side.
+#    (proxy_cache) and through tidings proxy (signed URL). Throughput and p99 side by side,
+#    ROUNDS times (default 3) alternating the two, with the load average before each run and
+#    the CPU time each server spent per request (the machine may be shared: compare pairs).
 # 2. Miss path: wrk, 1,000 connections, 10 s, a 5 MB image under a new URL on every request
 #    (unsigned form with a counter in the query), so every request is an upstream fetch;
 #    peak RSS of tidings proxy from /proc/PID/status (VmHWM). The default max_concurrent (64)
@@ -21,7 +24,8 @@ if ! need wrk || ! need nginx; then
   echo "installing wrk and nginx…" >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y wrk nginx-light >/dev/null
 fi
-BIN=$ROOT/target/release/tidings
+# BIN=/path/to/tidings compares another build (e.g. an older one) under the same script.
+BIN=${BIN:-$ROOT/target/release/tidings}
 [ -x "$BIN" ] || (cd "$ROOT" && cargo build --release --bin tidings)
 
 T=$(mktemp -d)
@@ -97,19 +101,40 @@ NGX="http://127.0.0.1:$NGINX_PORT/small.jpg"
 curl -sf -o /dev/null "$SIGNED"; curl -sf -o /dev/null "$NGX"   # warm both caches
 curl -sf -o /dev/null "$SIGNED"; curl -sf -o /dev/null "$NGX"
 
-hit() { # name url
-  local out
-  out=$(wrk -t2 -c256 -d"$DUR" --latency "$2")
-  local rps p99
+cpu_ticks() { # pids… -> utime+stime in clock ticks
+  local s=0 p
+  for p in "$@"; do s=$((s + $(awk '{print $14+$15}' "/proc/$p/stat"))); done
+  echo "$s"
+}
+hit() { # name url pids…
+  local name=$1 url=$2 out before after rps p99 n
+  shift 2
+  before=$(cpu_ticks "$@")
+  out=$(wrk -t2 -c256 -d"$DUR" --latency "$url")
+  after=$(cpu_ticks "$@")
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  printf '%-16s %12s req/s   p99 %s\n' "$1" "$rps" "$p99"
-  echo "$rps" >"$T/rps-$1"
+  n=$(awk '/requests in/ {print $1}' <<<"$out")
+  printf '%-8s %10s req/s   p99 %-9s %5.1f us CPU/request   (load %s)\n' "$name" "$rps" "$p99" \
+    "$(python3 -c 'import sys; t, a, b, n = map(float, sys.argv[1:]); print((b - a) * 1e6 / t / n)' \
+      "$(getconf CLK_TCK)" "$before" "$after" "$n")" \
+    "$(cut -d' ' -f1 /proc/loadavg)"
+  echo "$rps" >>"$T/rps-$name"
 }
-echo "== cache hits: 30 kB image, 256 connections, $DUR =="
-hit nginx "$NGX"
-hit tidings "$SIGNED"
-python3 -c "import sys; a,b=(float(open(sys.argv[1]).read()),float(open(sys.argv[2]).read())); print(f'tidings/nginx     {b/a:.2f}x  (target >= 0.80)')" "$T/rps-nginx" "$T/rps-tidings"
+NGINX_WORKERS=$(pgrep -P "$(cat "$T/nginx.pid")" -f "worker process" | tr '\n' ' ')
+echo "== cache hits: 30 kB image, 256 connections, $DUR, ${ROUNDS:-3} rounds =="
+for _ in $(seq "${ROUNDS:-3}"); do
+  # shellcheck disable=SC2086
+  hit nginx "$NGX" $NGINX_WORKERS
+  hit tidings "$SIGNED" "$PROXY_PID"
+done
+python3 - "$T/rps-nginx" "$T/rps-tidings" <<'PY'
+import sys
+a = [float(x) for x in open(sys.argv[1])]
+b = [float(x) for x in open(sys.argv[2])]
+pairs = ", ".join(f"{y / x:.2f}" for x, y in zip(a, b))
+print(f"tidings/nginx per round: {pairs}; overall {sum(b) / sum(a):.2f}x  (target >= 0.80)")
+PY
 
 echo "== miss path: 5 MB image, new URL per request, 1000 connections, $DUR =="
 cat > "$T/miss.lua" <<LUA
@@ -122,4 +147,5 @@ LUA
 wrk -t2 -c1000 -d"$DUR" --timeout 30s --latency -s "$T/miss.lua" "http://127.0.0.1:$PROXY_PORT" \
   | grep -E "Requests/sec|Transfer/sec|Non-2xx|Socket errors|99%|requests in"
 grep -E "VmHWM|VmRSS" "/proc/$PROXY_PID/status" | sed 's/^/tidings proxy /'
+echo "tidings proxy threads: $(ls "/proc/$PROXY_PID/task" | wc -l); load $(cut -d' ' -f1 /proc/loadavg)"
 echo "(target: peak RSS < 150 MB)"
