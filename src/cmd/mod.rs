@@ -29,6 +29,10 @@ pub fn load_config(path: &Path) -> anyhow::Result<Config> {
 /// A multi-thread tokio runtime for commands that do network work.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
+        // Blocking jobs (parsing, file I/O, DNS) are bounded by the callers; this cap keeps a
+        // burst from costing a thread and an allocator arena each, which is most of the image
+        // proxy's memory under 1,000 concurrent misses.
+        .max_blocking_threads(16)
         .enable_all()
         .build()
         .context("starting the async runtime")
