@@ -715,3 +715,30 @@ fn a_damaged_manifest_costs_a_render_not_a_rewrite() {
     let (report, asked) = run_heads(out, &articles(0..30));
     assert_eq!((report.written, asked.len()), (0, 0));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_link_planted_where_a_page_goes_is_replaced_not_followed() {
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("public");
+    let page = out.join("posts/文章-1");
+    std::fs::create_dir_all(&page).unwrap();
+    let (dangling, existing) = (
+        root.path().join("created.txt"),
+        root.path().join("kept.txt"),
+    );
+    std::fs::write(&existing, "keep").unwrap();
+    std::os::unix::fs::symlink(&dangling, page.join("index.html")).unwrap();
+    std::fs::create_dir_all(out.join("posts/文章-2")).unwrap();
+    std::os::unix::fs::symlink(&existing, out.join("posts/文章-2/index.html")).unwrap();
+    run(&out, articles(0..5));
+    assert!(!dangling.exists(), "a dangling link was followed");
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep");
+    for n in [1, 2] {
+        let p = out.join(format!("posts/文章-{n}/index.html"));
+        assert!(!p.symlink_metadata().unwrap().file_type().is_symlink());
+        assert!(std::fs::read_to_string(&p)
+            .unwrap()
+            .contains(&format!("第{n}期")));
+    }
+}
