@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
+use jiff::{Timestamp, ZonedDateTime as Zoned};
 use minijinja::value::{Serde, Value};
 use serde::Serialize;
 use serde_json::{json, Value as Json};
@@ -640,20 +640,44 @@ fn item(a: &SiteArticle, text: &str, options: &SiteOptions) -> Item {
     }
 }
 
-/// How dates are shown (`2026-11-22 20:30`) and machine-read (`2026-11-22T20:30:00+08:00`).
-const SHOWN: &str = "%Y-%m-%d %H:%M";
-const ISO: &str = "%Y-%m-%dT%H:%M:%S%:z";
-
-/// `(shown, iso)` in the site zone.
+/// `(shown, iso)` in the site zone: `2026-11-22 20:30`, `2026-11-22T20:30:00+08:00`.
 fn show(ts: Timestamp, tz: &TimeZone) -> (String, String) {
     let z = ts.to_zoned_datetime(tz.clone());
-    (z.strftime(SHOWN).to_string(), z.strftime(ISO).to_string())
+    (shown(&z), iso(&z))
 }
 
-fn format_date(ts: Timestamp, tz: &TimeZone, format: &str) -> String {
-    ts.to_zoned_datetime(tz.clone())
-        .strftime(format)
-        .to_string()
+// Formatted by hand: the search index and the sitemap format twenty thousand dates, and
+// `strftime` parses its format string every time.
+fn shown(z: &Zoned) -> String {
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        z.year(),
+        z.month(),
+        z.day(),
+        z.hour(),
+        z.minute()
+    )
+}
+
+fn iso(z: &Zoned) -> String {
+    let offset = z.offset().seconds();
+    let sign = if offset < 0 { '-' } else { '+' };
+    let offset = offset.unsigned_abs();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        z.year(),
+        z.month(),
+        z.day(),
+        z.hour(),
+        z.minute(),
+        z.second(),
+        offset / 3600,
+        offset % 3600 / 60
+    )
+}
+
+fn format_date(ts: Timestamp, tz: &TimeZone, format: fn(&Zoned) -> String) -> String {
+    format(&ts.to_zoned_datetime(tz.clone()))
 }
 
 /// The article's original link, if it is a web link (feeds are hostile: no `javascript:`).
@@ -787,7 +811,7 @@ fn sitemap(articles: &[SiteArticle], lists: &[String], options: &SiteOptions) ->
         let url = Location::dir(&["posts", &a.slug]).url;
         add(
             &url,
-            Some(&format_date(a.article.published, &options.timezone, ISO)),
+            Some(&format_date(a.article.published, &options.timezone, iso)),
         );
     }
     x.push_str("</urlset>\n");
@@ -809,7 +833,7 @@ fn search_index(articles: &[SiteArticle], texts: &[String], options: &SiteOption
             (
                 a.slug.as_str(),
                 a.article.title.as_str(),
-                format_date(a.article.published, &options.timezone, SHOWN),
+                format_date(a.article.published, &options.timezone, shown),
                 a.article.categories.join(" › "),
                 text.as_str(),
             )
@@ -842,4 +866,40 @@ fn hash(parts: &[&[u8]]) -> [u8; 32] {
         h.update(p);
     }
     h.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_read_as_strftime_would_write_them() {
+        let zones = [
+            "Asia/Shanghai",
+            "America/St_Johns",
+            "Asia/Kathmandu",
+            "UTC",
+            "Pacific/Chatham",
+        ];
+        for zone in zones {
+            let tz = TimeZone::get(zone).unwrap();
+            for secs in [
+                0,
+                1_795_350_000,
+                951_782_400,
+                1_710_000_123,
+                -86_400 * 365 * 30,
+            ] {
+                let z = Timestamp::from_second(secs)
+                    .unwrap()
+                    .to_zoned_datetime(tz.clone());
+                assert_eq!(shown(&z), z.strftime("%Y-%m-%d %H:%M").to_string(), "{z}");
+                assert_eq!(
+                    iso(&z),
+                    z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+                    "{z}"
+                );
+            }
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! core, write only changed bytes (atomically), remove what the previous build made and this
 //! one did not.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs::{Metadata, OpenOptions};
 use std::io::Write as _;
 use std::path::{Component, Path};
@@ -23,7 +23,7 @@ pub const MANIFEST: &str = ".tidings-build.json";
 #[derive(Default, Serialize, Deserialize)]
 struct Manifest {
     version: u32,
-    files: BTreeMap<String, Record>,
+    files: HashMap<String, Record>,
     /// Hash of the content hashes whose texts `texts` holds, in order. When this build's
     /// articles hash the same, no text is missing and `texts` is not even parsed.
     #[serde(default)]
