@@ -147,11 +147,23 @@ fn run(
     options: &SiteOptions,
     progress: &dyn Progress,
 ) -> Result<BuildReport, SiteError> {
-    let theme = theme::Theme::load(options.templates_dir.as_deref())?;
-    let (mut articles, skipped) = pages::accept(articles);
-    let mut plan = pages::plan(&articles, options, &theme);
+    // The last build's manifest is read on another core while this one plans.
+    let (old, planned) = std::thread::scope(|s| {
+        let reading = s.spawn(|| write::read_manifest(out));
+        let planned = theme::Theme::load(options.templates_dir.as_deref()).map(|theme| {
+            let (articles, skipped) = pages::accept(articles);
+            let plan = pages::plan(&articles, options, &theme);
+            (theme, articles, skipped, plan)
+        });
+        let old = reading
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (old, planned)
+    });
+    let (theme, mut articles, skipped, mut plan) = planned?;
     let mut report = write::execute(
         out,
+        old,
         &mut plan,
         &mut articles,
         loader,

@@ -21,7 +21,7 @@ use crate::{BuildReport, LoadError, Progress, SiteArticle, SiteError, SiteOption
 pub const MANIFEST: &str = ".tidings-build.json";
 
 #[derive(Default, Serialize, Deserialize)]
-struct Manifest {
+pub(crate) struct Manifest {
     version: u32,
     files: HashMap<String, Record>,
     /// Hash of the content hashes whose texts `texts` holds, in order. When this build's
@@ -81,8 +81,10 @@ struct Shared<'a> {
     theme: &'a Theme,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn execute(
     out: &Path,
+    old: Manifest,
     plan: &mut Plan,
     articles: &mut [SiteArticle],
     loader: Option<Loader>,
@@ -91,7 +93,6 @@ pub(crate) fn execute(
     progress: &dyn Progress,
 ) -> Result<BuildReport, SiteError> {
     std::fs::create_dir_all(out).map_err(|source| io(out, source))?;
-    let old = read_manifest(out);
     let fresh = check_all(out, &plan.jobs, &old);
     let texts_of = texts_key(articles);
     let mut texts = (old.texts_of != texts_of).then(|| parse_texts(&old.texts));
@@ -107,7 +108,10 @@ pub(crate) fn execute(
                 })?;
         }
     }
-    let stale: Vec<usize> = (0..fresh.len()).filter(|&j| fresh[j].is_none()).collect();
+    let mut stale: Vec<usize> = (0..fresh.len()).filter(|&j| fresh[j].is_none()).collect();
+    // The search index, sitemap and feed are the long jobs: started first, they run beside
+    // the pages instead of after them.
+    stale.sort_by_key(|&j| !matches!(plan.jobs[j].body, Body::Search | Body::Sitemap | Body::Atom));
     let made_items = !stale.is_empty() || !need.is_empty();
     if made_items {
         let texts = texts.get_or_insert_with(|| parse_texts(&old.texts));
@@ -141,7 +145,7 @@ pub(crate) fn execute(
         texts_of,
         ..Manifest::default()
     };
-    for ((job, fresh), written) in plan.jobs.iter().zip(fresh).zip(written) {
+    for ((job, fresh), written) in plan.jobs.iter_mut().zip(fresh).zip(written) {
         let record = match (fresh, written) {
             (_, Some((true, record))) => {
                 report.written += 1;
@@ -154,7 +158,7 @@ pub(crate) fn execute(
             // Every stale job has a result when none failed.
             (None, None) => continue,
         };
-        new.files.insert(job.file.clone(), record);
+        new.files.insert(std::mem::take(&mut job.file), record);
     }
     new.texts = match (made_items, texts) {
         (true, _) => texts_value(
@@ -382,7 +386,7 @@ fn temp_name() -> String {
     format!(".tidings-tmp-{}-{n}", std::process::id())
 }
 
-fn read_manifest(out: &Path) -> Manifest {
+pub(crate) fn read_manifest(out: &Path) -> Manifest {
     std::fs::read(out.join(MANIFEST))
         .ok()
         .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
