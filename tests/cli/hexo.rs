@@ -55,13 +55,16 @@ fn hexo_generates_the_synced_posts_under_their_categories() {
         .arg(modules.join("hexo/bin/hexo"))
         .arg("generate")
         .current_dir(blog.path())
+        // Hexo colours its log when it sees CI=true; the assertions read plain text.
+        .env("NO_COLOR", "1")
+        .env("FORCE_COLOR", "0")
         .output()
         .expect("node runs");
-    let log = format!(
+    let log = strip_ansi(&format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
-    );
+    ));
     assert!(out.status.success(), "hexo generate failed:\n{log}");
     for bad in ["YAMLException", "ERROR", "Process failed"] {
         assert!(!log.contains(bad), "hexo reported {bad}:\n{log}");
@@ -200,6 +203,25 @@ fn write_site(root: &Path, modules: &Path) {
                 <time><%= p.date.toISOString() %></time></li><% }) %></ul>\n";
     std::fs::write(layout.join("category.ejs"), list).unwrap();
     std::fs::write(layout.join("index.ejs"), list).unwrap();
+}
+
+/// The log without terminal colour codes (`ESC [ … m`), in case a colour library ignores
+/// NO_COLOR.
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Undoes the escaping Hexo's templates apply to text.
