@@ -7,40 +7,51 @@
 //! no blank lines, and never contains a template opener. Browsers render the result the same.
 
 /// Cleaned HTML → a body Hexo passes through untouched.
+///
+/// One pass over the bytes, copying the runs between the few bytes that matter (`<`, `{`, CR,
+/// LF — all ASCII, so every cut is on a character boundary).
 pub fn hexo_body(html: &str) -> String {
+    let bytes = html.as_bytes();
     let mut out = String::with_capacity(html.len() + 32);
     out.push_str("<div>\n");
     let mut pre_depth = 0usize;
     let mut line_start = out.len();
-    let mut rest = html;
-    while let Some(c) = rest.chars().next() {
-        let step = c.len_utf8();
-        match c {
-            '<' if starts_tag(rest, "<pre") => pre_depth += 1,
-            '<' if starts_tag(rest, "</pre") => pre_depth = pre_depth.saturating_sub(1),
-            _ => {}
-        }
-        match c {
-            '{' if rest[1..].starts_with(['{', '%', '#']) => out.push_str("&#123;"),
-            // Inside <pre> a newline is content: keep it, as a character reference.
-            '\n' if pre_depth > 0 => out.push_str("&#10;"),
-            '\n' => {
-                if out[line_start..].trim().is_empty() {
+    let mut copied = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'<' if starts_tag(&html[i..], "<pre") => pre_depth += 1,
+            b'<' if starts_tag(&html[i..], "</pre") => pre_depth = pre_depth.saturating_sub(1),
+            b'{' if matches!(bytes.get(i + 1), Some(b'{' | b'%' | b'#')) => {
+                out.push_str(&html[copied..i]);
+                out.push_str("&#123;");
+                copied = i + 1;
+            }
+            // CRLF → LF. A lone CR stays a line break (dropping it could join `{` and `%`).
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
+                out.push_str(&html[copied..i]);
+                copied = i + 1;
+            }
+            b'\n' | b'\r' => {
+                out.push_str(&html[copied..i]);
+                copied = i + 1;
+                if pre_depth > 0 {
+                    // Inside <pre> a newline is content: keep it, as a character reference.
+                    out.push_str("&#10;");
+                } else if out[line_start..].trim().is_empty() {
                     out.truncate(line_start);
                 } else {
                     out.push('\n');
                     line_start = out.len();
                 }
             }
-            '\r' => {}
-            _ => out.push(c),
+            _ => {}
         }
-        rest = &rest[step..];
     }
-    if !out[line_start..].trim().is_empty() {
-        out.push('\n');
-    } else {
+    out.push_str(&html[copied..]);
+    if out[line_start..].trim().is_empty() {
         out.truncate(line_start);
+    } else {
+        out.push('\n');
     }
     out.push_str("</div>");
     out
@@ -92,6 +103,22 @@ mod tests {
     fn multibyte_text_next_to_tags() {
         let out = hexo_body("<p>经过</p><pre>经\n过</pre>经<");
         assert_eq!(out, "<div>\n<p>经过</p><pre>经&#10;过</pre>经<\n</div>");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_a_template_opener_or_a_blank_line(
+            html in "(<pre>|</pre>|<p>|\\{|\\}|%|#|\n|\r| |经|a)*"
+        ) {
+            let out = hexo_body(&html);
+            for opener in ["{{", "{%", "{#", "\n\n", "\r"] {
+                proptest::prop_assert!(!out.contains(opener), "{opener:?} in {out:?}");
+            }
+            // Nothing but whitespace outside <pre> is lost.
+            let shown = out.replace("&#123;", "{").replace("&#10;", "\n");
+            let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+            proptest::prop_assert_eq!(squeeze(&shown), format!("<div>{}</div>", squeeze(&html)));
+        }
     }
 
     #[test]
