@@ -1,7 +1,7 @@
 //! Serves the built site: content types, ETag / 304, gzip, the site's own 404 page.
 //!
 //! Paths are percent-decoded once and resolved under the site folder; anything that would
-//! leave it (`..`, absolute components, NUL) is a 404, never a read outside.
+//! leave it (`..`, absolute components, NUL) or names a dot-file is a 404, never a read outside.
 
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
@@ -47,6 +47,8 @@ fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
     let mut path = root.to_path_buf();
     for c in Path::new(decoded.trim_start_matches('/')).components() {
         match c {
+            // Dot-files (the build manifest, editor leftovers) are not part of the site.
+            Component::Normal(part) if part.to_string_lossy().starts_with('.') => return None,
             Component::Normal(part) => path.push(part),
             Component::CurDir => {}
             _ => return None,
