@@ -14,6 +14,10 @@ pub struct StateLock {
 impl StateLock {
     /// Takes the lock, or fails at once with a clear message if another run holds it.
     pub fn acquire(state_dir: &Path) -> Result<StateLock, EngineError> {
+        std::fs::create_dir_all(state_dir).map_err(|source| EngineError::Io {
+            path: state_dir.to_path_buf(),
+            source,
+        })?;
         let path = state_dir.join("lock");
         let file = File::options()
             .create(true)

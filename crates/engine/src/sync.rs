@@ -106,8 +106,9 @@ pub async fn sync(
     progress: Arc<dyn Progress>,
 ) -> Result<SyncReport, EngineError> {
     let started = Instant::now();
-    let mut store = crate::open_store(config)?;
+    // The lock comes first: two runs must not even race to create and migrate the store.
     let _lock = StateLock::acquire(&config.state_dir)?;
+    let mut store = crate::open_store(config)?;
     let target = Arc::new(Target::from_config(config)?);
     let mut report = SyncReport::default();
 
