@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use tidings_config::{Config, Feed};
 use tidings_feed::FeedContext;
 use tidings_fetch::{FetchError, FetchOptions, FetchOutcome, Fetcher, Validators};
-use tidings_model::{Article, Entry};
+use tidings_model::{Article, Entry, ParsedFeed};
 use tidings_store::{FeedOk, FeedState, SqliteStore, Staged, Store, StoredArticle};
 use tokio::sync::{mpsc, Semaphore};
 
@@ -327,13 +327,18 @@ fn one_line_cause(url: &str, message: &str) -> String {
         .collect()
 }
 
-/// Parses a feed body and cleans every entry. CPU-bound: runs on the blocking pool.
-fn prepare(feed: &Feed, body: &[u8], content_type: Option<&str>) -> Result<Vec<Prepared>, String> {
+/// Decodes and parses a feed body, naive dates read in the feed's own zone.
+fn parse_feed(feed: &Feed, body: &[u8], content_type: Option<&str>) -> Result<ParsedFeed, String> {
     let cx = FeedContext {
         url: &feed.url,
         timezone: &feed.timezone,
     };
-    let parsed = tidings_feed::parse(body, content_type, &cx).map_err(|e| e.to_string())?;
+    tidings_feed::parse(body, content_type, &cx).map_err(|e| e.to_string())
+}
+
+/// Parses a feed body and cleans every entry. CPU-bound: runs on the blocking pool.
+fn prepare(feed: &Feed, body: &[u8], content_type: Option<&str>) -> Result<Vec<Prepared>, String> {
+    let parsed = parse_feed(feed, body, content_type)?;
     let author = feed
         .author
         .clone()
@@ -656,13 +661,7 @@ pub async fn check(config: &Config) -> Result<Vec<(Feed, Result<usize, String>)>
                     Ok(FetchOutcome::Fetched {
                         body, content_type, ..
                     }) => {
-                        let cx = FeedContext {
-                            url: &feed.url,
-                            timezone: &feed.timezone,
-                        };
-                        tidings_feed::parse(&body, content_type.as_deref(), &cx)
-                            .map(|p| p.entries.len())
-                            .map_err(|e| e.to_string())
+                        parse_feed(&feed, &body, content_type.as_deref()).map(|p| p.entries.len())
                     }
                 };
                 (feed, r)
