@@ -81,9 +81,11 @@ impl Target {
             path: dir.clone(),
             source,
         })?;
-        replace_file(&path, text.as_bytes()).map_err(|source| EngineError::Publish {
-            path: path.clone(),
-            source,
+        tidings_publish::replace_file(&path, text.as_bytes()).map_err(|source| {
+            EngineError::Publish {
+                path: path.clone(),
+                source,
+            }
         })?;
         Ok(true)
     }
@@ -93,7 +95,7 @@ impl Target {
     pub(crate) fn flush(&self) -> Result<(), EngineError> {
         match self {
             Target::Hexo { dir, .. } if dir.exists() => {
-                durable::sync_dir_tree(dir).map_err(|source| EngineError::Publish {
+                tidings_publish::sync_tree(dir).map_err(|source| EngineError::Publish {
                     path: dir.clone(),
                     source,
                 })
@@ -112,73 +114,6 @@ impl Target {
                 }),
             _ => Ok(0),
         }
-    }
-}
-
-/// Replaces `path` with `bytes` through a temp file and a rename, so a crash leaves the old
-/// file or the new one, never a mix. The temp name carries the prefix `sweep` removes.
-fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let (tmp, mut file) = loop {
-        let name = format!(
-            "{}{}-{}",
-            tidings_publish::TEMP_PREFIX,
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let tmp = dir.join(name);
-        match std::fs::File::options()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-        {
-            Ok(file) => break (tmp, file),
-            // A dead run with our pid left it: take the next number.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    };
-    let done = file
-        .write_all(bytes)
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if done.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    done
-}
-
-mod durable {
-    use std::path::Path;
-
-    /// Flushes the file system holding `dir` (Linux: one `syncfs`).
-    #[cfg(target_os = "linux")]
-    pub(super) fn sync_dir_tree(dir: &Path) -> std::io::Result<()> {
-        use std::os::fd::AsRawFd;
-        let handle = std::fs::File::open(dir)?;
-        // SAFETY: the descriptor is open for the duration of the call.
-        let rc = unsafe { libc::syncfs(handle.as_raw_fd()) };
-        if rc == 0 {
-            Ok(())
-        } else {
-            Err(std::io::Error::last_os_error())
-        }
-    }
-
-    /// Elsewhere: fsync every file in `dir`, then `dir` itself where that is possible.
-    #[cfg(not(target_os = "linux"))]
-    pub(super) fn sync_dir_tree(dir: &Path) -> std::io::Result<()> {
-        for entry in std::fs::read_dir(dir)? {
-            let entry = entry?;
-            if entry.file_type()?.is_file() {
-                std::fs::File::open(entry.path())?.sync_all()?;
-            }
-        }
-        #[cfg(unix)]
-        std::fs::File::open(dir)?.sync_all()?;
-        Ok(())
     }
 }
 

@@ -7,22 +7,55 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Prefix of the temporary files [`atomic_write`] creates; [`remove_temp_files`] looks for it.
+/// Prefix of the temporary files [`replace_file`] creates; [`remove_temp_files`] looks for it.
 pub const TEMP_PREFIX: &str = ".tidings-tmp-";
 
 /// Replace `path` with `bytes` so that readers see either the old or the new file, never a
-/// partial one: write a temporary file in the same directory, fsync it, rename it over
-/// `path`, then fsync the directory so the rename itself survives a crash.
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// partial one: write a temporary file in the same directory, then rename it over `path`.
+///
+/// Nothing is fsynced here: a run writes thousands of posts, and two fsyncs per post were most
+/// of a cold sync's time. Callers make a batch durable with one [`sync_tree`] before they
+/// record it as published, so a crash leaves at worst posts that the next run rewrites.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = parent_dir(path);
-    let (tmp_path, file) = create_temp(&dir).map_err(|e| with_path(e, &dir))?;
-    let written = write_and_sync(file, bytes).and_then(|()| fs::rename(&tmp_path, path));
+    let (tmp_path, mut file) = create_temp(&dir).map_err(|e| with_path(e, &dir))?;
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| fs::rename(&tmp_path, path));
     if let Err(e) = written {
         // Best effort: the temp file is garbage now; remove_temp_files catches what we miss.
         let _ = fs::remove_file(&tmp_path);
         return Err(with_path(e, path));
     }
-    sync_dir(&dir).map_err(|e| with_path(e, &dir))
+    Ok(())
+}
+
+/// Makes every file written under `dir` durable: one `syncfs` of its file system on Linux;
+/// elsewhere an fsync of each file in `dir` and of `dir` itself.
+#[cfg(target_os = "linux")]
+pub fn sync_tree(dir: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let handle = File::open(dir).map_err(|e| with_path(e, dir))?;
+    // SAFETY: the descriptor stays open for the duration of the call.
+    if unsafe { libc::syncfs(handle.as_raw_fd()) } == 0 {
+        Ok(())
+    } else {
+        Err(with_path(io::Error::last_os_error(), dir))
+    }
+}
+
+/// Makes every file written under `dir` durable (see the Linux version).
+#[cfg(not(target_os = "linux"))]
+pub fn sync_tree(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            File::open(entry.path())?.sync_all()?;
+        }
+    }
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    Ok(())
 }
 
 /// Delete the `.tidings-tmp-*` files a crashed run left in `dir`; returns how many. A missing
@@ -66,21 +99,6 @@ fn create_temp(dir: &Path) -> io::Result<(PathBuf, File)> {
     Err(last_err.unwrap_or_else(|| io::Error::other("no free temporary file name")))
 }
 
-fn write_and_sync(mut file: File, bytes: &[u8]) -> io::Result<()> {
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> io::Result<()> {
-    Ok(()) // directories cannot be opened for fsync on Windows; rename is durable enough there
-}
-
 /// Unpredictable enough to avoid collisions between processes and threads: std's randomly
 /// keyed hasher mixed with the pid, a counter and the clock.
 fn random_suffix() -> String {
@@ -115,11 +133,11 @@ mod tests {
     fn writes_replaces_and_leaves_no_temp() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("post.md");
-        atomic_write(&path, b"first").unwrap();
+        replace_file(&path, b"first").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"first");
-        atomic_write(&path, b"second, longer").unwrap();
+        replace_file(&path, b"second, longer").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"second, longer");
-        atomic_write(&path, b"").unwrap();
+        replace_file(&path, b"").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"");
         assert_eq!(names(dir.path()), vec!["post.md"]);
     }
@@ -131,7 +149,7 @@ mod tests {
         let target = dir.path().join("occupied");
         fs::create_dir(&target).unwrap();
         fs::write(target.join("inner"), b"x").unwrap();
-        let err = atomic_write(&target, b"data").unwrap_err();
+        let err = replace_file(&target, b"data").unwrap_err();
         assert!(err.to_string().contains("occupied"), "{err}");
         assert_eq!(names(dir.path()), vec!["occupied"]);
     }
@@ -140,7 +158,7 @@ mod tests {
     fn missing_directory_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nope").join("post.md");
-        let err = atomic_write(&path, b"x").unwrap_err();
+        let err = replace_file(&path, b"x").unwrap_err();
         assert!(err.to_string().contains("nope"), "{err}");
     }
 
@@ -165,6 +183,15 @@ mod tests {
             ]
         );
         assert_eq!(remove_temp_files(&d.join("missing")).unwrap(), 0);
+    }
+
+    #[test]
+    fn sync_tree_flushes_and_names_a_missing_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        replace_file(&dir.path().join("post.md"), b"x").unwrap();
+        sync_tree(dir.path()).unwrap();
+        let err = sync_tree(&dir.path().join("gone")).unwrap_err();
+        assert!(err.to_string().contains("gone"), "{err}");
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! Renders and writes posts for Hexo (and later Hugo, Zola, Jekyll).
 //!
 //! Rendering is pure: an [`Article`] plus the final (image-routed) HTML in, the post text out.
-//! The only I/O is [`atomic_write`] and [`remove_temp_files`].
+//! The only I/O is [`replace_file`], [`sync_tree`] and [`remove_temp_files`].
 
 mod body;
 mod fs;
 mod slug;
 pub mod yaml;
 
-pub use fs::{atomic_write, remove_temp_files, TEMP_PREFIX};
+pub use fs::{remove_temp_files, replace_file, sync_tree, TEMP_PREFIX};
 pub use slug::slug_base;
 
 use jiff::tz::TimeZone;
