@@ -3,13 +3,18 @@
 //! [`build`] renders a paginated front page, one page per article, one paginated page per
 //! category at every level of the hierarchy, a category index, monthly archives, an Atom feed,
 //! a sitemap, a 404 page and a client-side search (a JSON index and a small script) into a
-//! folder. Every page is rendered to memory and written only when its bytes change; a manifest
+//! folder. The search index and the sitemap are split into shards of a thousand articles
+//! counted from the oldest, so that new articles change only the newest shard. Every page is
+//! rendered to memory and written only when its bytes change; a manifest
 //! (`.tidings-build.json`) remembers what each file was made from, so pages whose inputs did
-//! not change are not even rendered, and pages that no longer exist are removed.
+//! not change are not even rendered, and pages that no longer exist are removed. The start of
+//! each article's text is kept per shard in `.tidings-texts/`, so that list excerpts and search
+//! rows need no body read.
 //!
 //! This crate knows nothing of the store or the config: the engine feeds it articles and
 //! options.
 
+mod cache;
 mod pages;
 mod paths;
 pub mod serve;

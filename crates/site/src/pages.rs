@@ -26,6 +26,22 @@ const SEARCH_TEXT: usize = 160;
 const LIST_TEXT: usize = 120;
 /// Entries in the Atom feed.
 pub(crate) const FEED_ENTRIES: usize = 50;
+/// Articles per search-index and sitemap shard. Shards are counted from the oldest article,
+/// like list pages, so new articles change only the newest shard (and its neighbours' files
+/// stay byte for byte the same).
+pub(crate) const SHARD: usize = 1000;
+
+/// Shards of a site of `n` articles.
+pub(crate) fn shard_count(n: usize) -> usize {
+    n.div_ceil(SHARD)
+}
+
+/// The articles (indices, newest first) of shard `k` (from 1) of `n`: the k-th run of
+/// [`SHARD`] counted from the oldest.
+pub(crate) fn shard_range(n: usize, k: usize) -> std::ops::Range<usize> {
+    let end = n.saturating_sub((k - 1) * SHARD);
+    end.saturating_sub(SHARD)..end
+}
 
 /// One output file.
 pub(crate) struct Job {
@@ -47,8 +63,16 @@ pub(crate) enum Body {
     /// One page of a list; its context is built only if it must be rendered.
     List(ListPage),
     Atom,
-    Sitemap,
-    Search,
+    /// `sitemap.xml`: the list of the sitemap files below.
+    SitemapIndex,
+    /// `sitemap/lists.xml`: the front page and every category.
+    SitemapLists,
+    /// `sitemap/K.xml`: the articles of shard K.
+    SitemapShard(usize),
+    /// `search.json`: the article count and the shard files, newest first.
+    SearchIndex,
+    /// `search/K.json`: the rows of shard K.
+    SearchShard(usize),
     /// Bytes known while planning (the assets).
     Bytes(Vec<u8>),
 }
@@ -62,6 +86,10 @@ pub(crate) struct Plan {
     site: Json,
     /// First pages of every category, for the sitemap.
     category_urls: Vec<String>,
+    /// A short hash of each search shard (from 1), added to its URL so that no cache serves
+    /// an old copy of a shard beside a new index.
+    shard_versions: Vec<String>,
+    per_page: usize,
 }
 
 /// Page `page` of the list `list`; `None` is the front page.
@@ -210,18 +238,23 @@ pub(crate) fn plan(articles: &[SiteArticle], options: &SiteOptions, theme: &Them
             body: Body::Article(i),
         });
     }
-    let keys = |n: usize| -> Vec<u8> { heads.iter().take(n).flat_map(|h| h.key).collect() };
-    let atom_key = hash(&[&common, b"atom", &keys(FEED_ENTRIES)]);
+    let keys =
+        |r: std::ops::Range<usize>| -> Vec<u8> { heads[r].iter().flat_map(|h| h.key).collect() };
+    let atom_key = hash(&[&common, b"atom", &keys(0..heads.len().min(FEED_ENTRIES))]);
     p.keyed("atom.xml", atom_key, Body::Atom);
+    let shard_versions = p.shards();
+    let index_key = hash(&[
+        &common,
+        b"search index",
+        &heads.len().to_le_bytes(),
+        shard_versions.join(" ").as_bytes(),
+    ]);
+    p.keyed("search.json", index_key, Body::SearchIndex);
     let urls = p.category_urls.join("\n");
-    let all = keys(usize::MAX);
-    let map_key = hash(&[&common, b"sitemap", &all, urls.as_bytes()]);
-    p.keyed("sitemap.xml", map_key, Body::Sitemap);
-    p.keyed(
-        "search.json",
-        hash(&[&common, b"search", &all]),
-        Body::Search,
-    );
+    let lists_key = hash(&[&common, b"sitemap lists", urls.as_bytes()]);
+    p.keyed("sitemap/lists.xml", lists_key, Body::SitemapLists);
+    let map_key = hash(&[&common, b"sitemap", &shard_versions.len().to_le_bytes()]);
+    p.keyed("sitemap.xml", map_key, Body::SitemapIndex);
     for (name, source) in &theme.assets {
         let bytes = source.clone().into_bytes();
         p.keyed(
@@ -237,27 +270,22 @@ pub(crate) fn plan(articles: &[SiteArticle], options: &SiteOptions, theme: &Them
         items: Vec::new(),
         site,
         category_urls,
+        shard_versions,
+        per_page: options.per_page.max(1),
     }
 }
 
 impl Plan {
-    /// Sets the text of every article: `cached` gives it for articles whose body was not
-    /// loaded; the others are read from their bodies.
-    pub(crate) fn set_texts(
-        &mut self,
-        articles: &[SiteArticle],
-        cached: &dyn Fn(&SiteArticle) -> Option<String>,
-    ) {
-        self.texts = articles
-            .iter()
-            .map(|a| cached(a).unwrap_or_else(|| text_of(&a.article.html)))
-            .collect();
-        self.items = (0..articles.len()).map(|_| OnceLock::new()).collect();
+    /// Sets the text of every article (see [`text_of`]), one per article. Only the texts the
+    /// stale files read (see [`Plan::texts_read`]) need be known; the others may be empty.
+    pub(crate) fn set_texts(&mut self, texts: Vec<String>) {
+        self.items = (0..texts.len()).map(|_| OnceLock::new()).collect();
+        self.texts = texts;
     }
 
-    /// The text of each article as set by [`Plan::set_texts`] (empty before).
-    pub(crate) fn texts(&self) -> impl Iterator<Item = &str> {
-        self.texts.iter().map(String::as_str)
+    /// The texts as set by [`Plan::set_texts`] (empty before).
+    pub(crate) fn texts(&self) -> &[String] {
+        &self.texts
     }
 
     fn item(&self, i: usize, articles: &[SiteArticle], options: &SiteOptions) -> &Item {
@@ -289,8 +317,37 @@ impl Plan {
                 let items: Vec<&Item> = (0..top).map(|i| self.item(i, articles, options)).collect();
                 Ok(atom(articles, &items, options).into_bytes())
             }
-            Body::Sitemap => Ok(sitemap(articles, &self.category_urls, options).into_bytes()),
-            Body::Search => Ok(search_index(articles, &self.texts, options).into_bytes()),
+            Body::SitemapIndex => {
+                Ok(sitemap_index(self.shard_versions.len(), options).into_bytes())
+            }
+            Body::SitemapLists => Ok(sitemap_lists(&self.category_urls, options).into_bytes()),
+            Body::SitemapShard(k) => {
+                let range = shard_range(articles.len(), *k);
+                Ok(sitemap_shard(&articles[range], options).into_bytes())
+            }
+            Body::SearchIndex => {
+                Ok(search_index(articles.len(), &self.shard_versions).into_bytes())
+            }
+            Body::SearchShard(k) => {
+                let range = shard_range(articles.len(), *k);
+                Ok(
+                    search_shard(&articles[range.clone()], &self.texts[range], options)
+                        .into_bytes(),
+                )
+            }
+        }
+    }
+
+    /// Calls `f` with every article whose text rendering `job` reads (list excerpts, search
+    /// rows, the article's own summary).
+    pub(crate) fn texts_read(&self, job: &Job, articles: usize, f: &mut dyn FnMut(usize)) {
+        let per_page = self.per_page;
+        match &job.body {
+            Body::Article(i) => f(*i),
+            Body::List(lp) => lp.list.chunk(lp.page, per_page).iter().for_each(|&i| f(i)),
+            Body::Atom => (0..articles.min(FEED_ENTRIES)).for_each(f),
+            Body::SearchShard(k) => shard_range(articles, *k).for_each(f),
+            _ => {}
         }
     }
 
@@ -439,6 +496,34 @@ impl Planner<'_> {
             });
             self.keyed(&file, h.finalize().into(), body);
         }
+    }
+
+    /// The search and sitemap shards; returns each search shard's version.
+    fn shards(&mut self) -> Vec<String> {
+        let n = self.heads.len();
+        let mut versions = Vec::new();
+        for k in 1..=shard_count(n) {
+            let mut search = Sha256::new();
+            let mut map = Sha256::new();
+            for (h, what) in [(&mut search, &b"search"[..]), (&mut map, b"sitemap")] {
+                h.update(self.common);
+                h.update(what);
+                h.update(k.to_le_bytes());
+            }
+            for head in &self.heads[shard_range(n, k)] {
+                search.update(head.key);
+                map.update(head.key);
+            }
+            let key: [u8; 32] = search.finalize().into();
+            versions.push(tidings_model::hex(&key[..6]));
+            self.keyed(&format!("search/{k}.json"), key, Body::SearchShard(k));
+            self.keyed(
+                &format!("sitemap/{k}.xml"),
+                map.finalize().into(),
+                Body::SitemapShard(k),
+            );
+        }
+        versions
     }
 
     fn keyed(&mut self, file: &str, key: [u8; 32], body: Body) {
@@ -789,40 +874,78 @@ fn entry(x: &mut String, a: &SiteArticle, it: &Item, options: &SiteOptions) {
     x.push_str("</entry>\n");
 }
 
-/// Every article, the front page and the first page of every category.
-fn sitemap(articles: &[SiteArticle], lists: &[String], options: &SiteOptions) -> String {
-    let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
-    x.push_str("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
-    let mut add = |u: &str, lastmod: Option<&str>| {
+const SITEMAP_HEAD: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
+const SITEMAP_NS: &str = "xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"";
+
+/// `sitemap.xml`: a sitemap index naming `sitemap/lists.xml` and one file per shard (a
+/// single sitemap may hold at most 50,000 URLs, and one shard changes per new article).
+fn sitemap_index(shards: usize, options: &SiteOptions) -> String {
+    let mut x = format!("{SITEMAP_HEAD}<sitemapindex {SITEMAP_NS}>\n");
+    let files =
+        std::iter::once("lists".to_string()).chain((1..=shards).rev().map(|k| k.to_string()));
+    for f in files {
+        let loc = absolute(options, &format!("sitemap/{f}.xml"));
         x.push_str(&format!(
-            "<url><loc>{}</loc>",
-            xml_escape(&absolute(options, u))
+            "<sitemap><loc>{}</loc></sitemap>\n",
+            xml_escape(&loc)
         ));
-        if let Some(m) = lastmod {
-            x.push_str(&format!("<lastmod>{m}</lastmod>"));
-        }
-        x.push_str("</url>\n");
-    };
-    add("", None);
-    for u in lists {
-        add(u, None);
     }
-    for a in articles {
-        let url = Location::dir(&["posts", &a.slug]).url;
-        add(
-            &url,
-            Some(&format_date(a.article.published, &options.timezone, iso)),
-        );
+    x.push_str("</sitemapindex>\n");
+    x
+}
+
+/// `sitemap/lists.xml`: the front page and the first page of every category.
+fn sitemap_lists(lists: &[String], options: &SiteOptions) -> String {
+    let mut x = format!("{SITEMAP_HEAD}<urlset {SITEMAP_NS}>\n");
+    for u in std::iter::once("").chain(lists.iter().map(String::as_str)) {
+        sitemap_url(&mut x, &absolute(options, u), None);
     }
     x.push_str("</urlset>\n");
     x
 }
 
-/// `{"v":1,"items":[[slug,title,date,categories,text],…]}`, newest first. The slug is raw
-/// (a third of the size of its percent-encoded form in Chinese); the script encodes it.
-fn search_index(articles: &[SiteArticle], texts: &[String], options: &SiteOptions) -> String {
+/// `sitemap/K.xml`: the articles of one shard, newest first, with their dates.
+fn sitemap_shard(articles: &[SiteArticle], options: &SiteOptions) -> String {
+    let mut x = format!("{SITEMAP_HEAD}<urlset {SITEMAP_NS}>\n");
+    for a in articles {
+        let url = absolute(options, &Location::dir(&["posts", &a.slug]).url);
+        let lastmod = format_date(a.article.published, &options.timezone, iso);
+        sitemap_url(&mut x, &url, Some(&lastmod));
+    }
+    x.push_str("</urlset>\n");
+    x
+}
+
+fn sitemap_url(x: &mut String, url: &str, lastmod: Option<&str>) {
+    x.push_str("<url><loc>");
+    x.push_str(&xml_escape(url));
+    x.push_str("</loc>");
+    if let Some(m) = lastmod {
+        x.push_str("<lastmod>");
+        x.push_str(m);
+        x.push_str("</lastmod>");
+    }
+    x.push_str("</url>\n");
+}
+
+/// `search.json`: `{"v":2,"count":N,"shards":["search/K.json?v=…",…]}`, newest shard first.
+/// The script loads every shard it names.
+fn search_index(count: usize, versions: &[String]) -> String {
+    let shards: Vec<String> = versions
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, v)| format!("search/{}.json?v={v}", i + 1))
+        .collect();
+    json!({"v": 2, "count": count, "shards": shards}).to_string()
+}
+
+/// `search/K.json`: `{"v":2,"items":[[slug,title,date,categories,text],…]}`, newest first.
+/// The slug is raw (a third of the size of its percent-encoded form in Chinese); the script
+/// encodes it.
+fn search_shard(articles: &[SiteArticle], texts: &[String], options: &SiteOptions) -> String {
     #[derive(Serialize)]
-    struct Index<'a> {
+    struct Shard<'a> {
         v: u32,
         items: Vec<(&'a str, &'a str, String, String, &'a str)>,
     }
@@ -839,7 +962,7 @@ fn search_index(articles: &[SiteArticle], texts: &[String], options: &SiteOption
             )
         })
         .collect();
-    let json = serde_json::to_string(&Index { v: 1, items }).unwrap_or_default();
+    let json = serde_json::to_string(&Shard { v: 2, items }).unwrap_or_default();
     html_safe_json(&json)
 }
 

@@ -30,7 +30,7 @@ const ASSETS: &[(&str, &str)] = &[
 ];
 
 /// Bumped whenever the Rust side changes what pages contain, so that an upgrade re-renders.
-const FORMAT: &str = concat!("tidings-site ", env!("CARGO_PKG_VERSION"), " format 2");
+const FORMAT: &str = concat!("tidings-site ", env!("CARGO_PKG_VERSION"), " format 3");
 
 pub struct Theme {
     pub env: Environment<'static>,

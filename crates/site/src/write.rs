@@ -10,10 +10,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
-use sha2::{Digest, Sha256};
 
-use crate::pages::{Body, Job, Plan, FEED_ENTRIES};
+use crate::cache;
+use crate::pages::{shard_count, shard_range, text_of, Body, Job, Plan, FEED_ENTRIES};
 use crate::theme::Theme;
 use crate::{BuildReport, LoadError, Progress, SiteArticle, SiteError, SiteOptions};
 
@@ -24,43 +23,15 @@ pub const MANIFEST: &str = ".tidings-build.json";
 pub(crate) struct Manifest {
     version: u32,
     files: HashMap<String, Record>,
-    /// Hash of the content hashes whose texts `texts` holds, in order. When this build's
-    /// articles hash the same, no text is missing and `texts` is not even parsed.
+    /// The text files (see [`cache`]) of this build's shards, oldest shard first.
     #[serde(default)]
-    texts_of: String,
-    /// Content hash → the article's text (search index, list excerpts), so that a build need
-    /// not read the body of an article whose page is unchanged. Kept raw: parsing ten
-    /// thousand texts is most of the cost of reading the manifest.
-    #[serde(default)]
-    texts: Option<Box<RawValue>>,
-}
-
-type Texts = HashMap<String, String>;
-
-/// The texts of a manifest; an unreadable list is an empty one (every body is read again).
-fn parse_texts(raw: &Option<Box<RawValue>>) -> Texts {
-    raw.as_ref()
-        .and_then(|r| serde_json::from_str::<Vec<(String, String)>>(r.get()).ok())
-        .map(|pairs| pairs.into_iter().collect())
-        .unwrap_or_default()
-}
-
-/// `[[content hash, text], …]` in article order: no map to build or sort.
-fn texts_value<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Option<Box<RawValue>> {
-    serde_json::value::to_raw_value(&pairs.collect::<Vec<_>>()).ok()
-}
-
-fn texts_key(articles: &[SiteArticle]) -> String {
-    let mut h = Sha256::new();
-    for a in articles {
-        h.update((a.content_hash.len() as u64).to_le_bytes());
-        h.update(&a.content_hash);
-    }
-    tidings_model::hex(&h.finalize())
+    texts: Vec<String>,
 }
 
 /// What a file was made from (`key`) and how it looked on disk when written or checked.
+/// Stored as `[key, len, secs, nanos]`: twelve thousand of them are read on every build.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "RecordRow", into = "RecordRow")]
 struct Record {
     key: String,
     len: u64,
@@ -68,7 +39,27 @@ struct Record {
     nanos: u32,
 }
 
-const VERSION: u32 = 2;
+#[derive(Serialize, Deserialize)]
+struct RecordRow(String, u64, u64, u32);
+
+impl From<RecordRow> for Record {
+    fn from(RecordRow(key, len, secs, nanos): RecordRow) -> Record {
+        Record {
+            key,
+            len,
+            secs,
+            nanos,
+        }
+    }
+}
+
+impl From<Record> for RecordRow {
+    fn from(r: Record) -> RecordRow {
+        RecordRow(r.key, r.len, r.secs, r.nanos)
+    }
+}
+
+const VERSION: u32 = 3;
 
 /// Where bodies come from when the articles came without them.
 pub(crate) type Loader<'a> = &'a mut dyn FnMut(&str) -> Result<Option<String>, LoadError>;
@@ -94,11 +85,23 @@ pub(crate) fn execute(
 ) -> Result<BuildReport, SiteError> {
     std::fs::create_dir_all(out).map_err(|source| io(out, source))?;
     let fresh = check_all(out, &plan.jobs, &old);
-    let texts_of = texts_key(articles);
-    let mut texts = (old.texts_of != texts_of).then(|| parse_texts(&old.texts));
-    let need = bodies_needed(plan, &fresh, articles, texts.as_ref());
+    let mut stale: Vec<usize> = (0..fresh.len()).filter(|&j| fresh[j].is_none()).collect();
+    let groups = text_groups(articles);
+    let wanted = texts_wanted(plan, &stale, &groups, &old.texts, articles.len());
+    let mut has_body = vec![loader.is_none(); articles.len()];
+    let need = bodies_needed(plan, &stale, articles.len());
+    let (cached, broken) = if loader.is_some() {
+        cached_texts(out, &groups, &old.texts, &wanted, &need, articles)
+    } else {
+        Default::default()
+    };
     if let Some(load) = loader {
-        for &i in &need {
+        for i in 0..articles.len() {
+            // Its page or the feed shows its body, or its text is shown and not recorded.
+            let uncached = wanted[i] && !cached.contains_key(&articles[i].content_hash);
+            if !need[i] && !uncached {
+                continue;
+            }
             let a = &mut articles[i].article;
             a.html = load(&a.id)
                 .and_then(|b| b.ok_or_else(|| "no longer in the store".into()))
@@ -106,25 +109,22 @@ pub(crate) fn execute(
                     id: a.id.clone(),
                     source,
                 })?;
+            has_body[i] = true;
         }
     }
-    let mut stale: Vec<usize> = (0..fresh.len()).filter(|&j| fresh[j].is_none()).collect();
-    // The search index, sitemap and feed are the long jobs: started first, they run beside
-    // the pages instead of after them.
-    stale.sort_by_key(|&j| !matches!(plan.jobs[j].body, Body::Search | Body::Sitemap | Body::Atom));
-    let made_items = !stale.is_empty() || !need.is_empty();
-    if made_items {
-        let texts = texts.get_or_insert_with(|| parse_texts(&old.texts));
-        let cached = |a: &SiteArticle| {
-            // An article that came without its body has its text in the old manifest.
-            a.article
-                .html
-                .is_empty()
-                .then(|| texts.get(&a.content_hash).cloned())
-                .flatten()
-        };
-        plan.set_texts(articles, &cached);
-    }
+    let texts = articles
+        .iter()
+        .enumerate()
+        .map(|(i, a)| match (wanted[i], has_body[i]) {
+            (false, _) => String::new(),
+            (true, true) => text_of(&a.article.html),
+            (true, false) => cached.get(&a.content_hash).cloned().unwrap_or_default(),
+        })
+        .collect();
+    plan.set_texts(texts);
+    // The feed and the search shards are the long jobs: started first, they run beside the
+    // pages instead of after them.
+    stale.sort_by_key(|&j| !matches!(plan.jobs[j].body, Body::Atom | Body::SearchShard(_)));
     let shared = Shared {
         out,
         plan,
@@ -142,7 +142,15 @@ pub(crate) fn execute(
     }
     let mut new = Manifest {
         version: VERSION,
-        texts_of,
+        texts: save_texts(
+            out,
+            plan.texts(),
+            articles,
+            &groups,
+            &old.texts,
+            &broken,
+            &wanted,
+        )?,
         ..Manifest::default()
     };
     for ((job, fresh), written) in plan.jobs.iter_mut().zip(fresh).zip(written) {
@@ -160,56 +168,122 @@ pub(crate) fn execute(
         };
         new.files.insert(std::mem::take(&mut job.file), record);
     }
-    new.texts = match (made_items, texts) {
-        (true, _) => texts_value(
-            articles
-                .iter()
-                .map(|a| a.content_hash.as_str())
-                .zip(plan.texts()),
-        ),
-        // Same articles, same texts.
-        (false, None) => old.texts.clone(),
-        (false, Some(texts)) => texts_value(articles.iter().filter_map(|a| {
-            let hash = a.content_hash.as_str();
-            texts.get(hash).map(|t| (hash, t.as_str()))
-        })),
-    };
     report.removed = remove_stale(out, &old, &new);
     // A build that changed nothing leaves the manifest alone without serializing it again.
-    let same = report.written == 0 && new.files == old.files && new.texts_of == old.texts_of;
+    let same = report.written == 0 && new.files == old.files && new.texts == old.texts;
     let path = out.join(MANIFEST);
     if !same || !path.is_file() {
         let bytes = serde_json::to_vec(&new).unwrap_or_default();
         replace(&path, &bytes)?;
     }
+    // Only now that the manifest names the new text files may the old ones go.
+    cache::remove_others(out, &new.texts);
     Ok(report)
 }
 
-/// The articles whose bodies this build reads: those whose page must be rendered, those whose
-/// text the manifest lacks, and the feed's entries when the feed must be rendered.
-fn bodies_needed(
+/// The text file name of each shard, oldest first.
+fn text_groups(articles: &[SiteArticle]) -> Vec<String> {
+    let n = articles.len();
+    (1..=shard_count(n))
+        .map(|k| cache::group_name(&articles[shard_range(n, k)]))
+        .collect()
+}
+
+/// The articles whose text this build must know: those the stale files show, and every
+/// article of a shard whose text file must be written (its articles changed).
+fn texts_wanted(
     plan: &Plan,
-    fresh: &[Option<Record>],
-    articles: &[SiteArticle],
-    texts: Option<&Texts>,
-) -> Vec<usize> {
-    let mut need = vec![false; articles.len()];
-    for (job, fresh) in plan.jobs.iter().zip(fresh) {
-        match (&job.body, fresh) {
-            (Body::Article(i), None) => need[*i] = true,
-            (Body::Atom, None) => need.iter_mut().take(FEED_ENTRIES).for_each(|n| *n = true),
+    stale: &[usize],
+    groups: &[String],
+    old_groups: &[String],
+    n: usize,
+) -> Vec<bool> {
+    let mut wanted = vec![false; n];
+    for &j in stale {
+        plan.texts_read(&plan.jobs[j], n, &mut |i| wanted[i] = true);
+    }
+    for (k, g) in groups.iter().enumerate() {
+        if !old_groups.contains(g) {
+            shard_range(n, k + 1).for_each(|i| wanted[i] = true);
+        }
+    }
+    wanted
+}
+
+/// The articles whose bodies the stale files show: their own pages, and the feed's entries.
+fn bodies_needed(plan: &Plan, stale: &[usize], n: usize) -> Vec<bool> {
+    let mut need = vec![false; n];
+    for &j in stale {
+        match &plan.jobs[j].body {
+            Body::Article(i) => need[*i] = true,
+            Body::Atom => need.iter_mut().take(FEED_ENTRIES).for_each(|x| *x = true),
             _ => {}
         }
     }
-    // `None`: the manifest has the texts of exactly these articles.
-    if let Some(texts) = texts {
-        for (i, a) in articles.iter().enumerate() {
-            if !texts.contains_key(&a.content_hash) {
-                need[i] = true;
+    need
+}
+
+/// The recorded texts of the wanted articles whose bodies are not read anyway: from the text
+/// file of their shard when it is unchanged, else from the last build's files that this one
+/// no longer has (an article joins a new shard file when newer ones arrive). Also returns the
+/// files that could not be read.
+fn cached_texts<'a>(
+    out: &Path,
+    groups: &[String],
+    old_groups: &'a [String],
+    wanted: &[bool],
+    need: &[bool],
+    articles: &[SiteArticle],
+) -> (cache::Texts, Vec<&'a str>) {
+    let n = articles.len();
+    let mut names: Vec<&str> = Vec::new();
+    let mut orphans = false;
+    for (k, g) in groups.iter().enumerate() {
+        if shard_range(n, k + 1).any(|i| wanted[i] && !need[i]) {
+            match old_groups.iter().find(|o| *o == g) {
+                Some(o) => names.push(o),
+                None => orphans = true,
             }
         }
     }
-    (0..need.len()).filter(|&i| need[i]).collect()
+    if orphans {
+        names.extend(
+            old_groups
+                .iter()
+                .filter(|o| !groups.contains(o))
+                .map(String::as_str),
+        );
+    }
+    cache::load(out, names)
+}
+
+/// Writes the text file of every shard the last build had none for (or whose file was
+/// unreadable) and returns the names of this build's files. A shard whose texts are not all
+/// known gets no file: the next build that shows it reads its bodies and writes one.
+fn save_texts(
+    out: &Path,
+    texts: &[String],
+    articles: &[SiteArticle],
+    groups: &[String],
+    old_groups: &[String],
+    broken: &[&str],
+    wanted: &[bool],
+) -> Result<Vec<String>, SiteError> {
+    let n = articles.len();
+    let mut names = Vec::new();
+    for (k, g) in groups.iter().enumerate() {
+        let recorded = old_groups.contains(g) && !broken.contains(&g.as_str());
+        let range = shard_range(n, k + 1);
+        if !recorded {
+            if !range.clone().all(|i| wanted[i]) {
+                continue;
+            }
+            let pairs = range.map(|i| (articles[i].content_hash.as_str(), texts[i].as_str()));
+            cache::write(out, g, pairs)?;
+        }
+        names.push(g.clone());
+    }
+    Ok(names)
 }
 
 /// For each job, its old record when the manifest's key matches and the file is as it was

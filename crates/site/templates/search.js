@@ -1,6 +1,7 @@
-// Tidings search: loads search.json once and matches every word of the query as a substring
-// of an article's title, categories or text. Works offline; results are built with textContent
-// only, so nothing from the index is ever parsed as HTML.
+// Tidings search: loads search.json, then every shard it names (search/K.json, a thousand
+// articles each, newest shard first), and matches every word of the query as a substring of an
+// article's title, categories or text. Works offline; results are built with textContent only,
+// so nothing from the index is ever parsed as HTML.
 (function () {
   "use strict";
   var status = document.getElementById("search-status");
@@ -22,6 +23,7 @@
   }
 
   function show(q) {
+    if (!items) return;
     results.textContent = "";
     var ws = words(q);
     if (!ws.length) { status.textContent = items.length + " articles indexed."; return; }
@@ -55,15 +57,29 @@
     show(q);
   }
 
+  function json(url) {
+    return fetch(url).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status + " for " + url);
+      return r.json();
+    });
+  }
+
+  // Shards are named relative to the site root; an index of the first format holds its rows.
+  function rows(index) {
+    if (index.items) return Promise.resolve(index.items);
+    var shards = (index.shards || []).filter(function (s) { return typeof s === "string"; });
+    return Promise.all(shards.map(function (s) { return json(root + s); })).then(function (parts) {
+      return [].concat.apply([], parts.map(function (p) { return p.items || []; }));
+    });
+  }
+
+  // Typing starts at once; the query is run again when the index has arrived.
+  input.value = new URLSearchParams(window.location.search).get("q") || "";
+  input.addEventListener("input", run);
+  if (input.form) input.form.addEventListener("submit", function (e) { e.preventDefault(); run(); });
   status.textContent = "Loading the index…";
-  fetch(status.getAttribute("data-index"))
-    .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
-    .then(function (data) {
-      items = data.items || [];
-      input.value = new URLSearchParams(window.location.search).get("q") || "";
-      show(input.value);
-      input.addEventListener("input", run);
-      input.form.addEventListener("submit", function (e) { e.preventDefault(); run(); });
-    })
+  json(status.getAttribute("data-index"))
+    .then(rows)
+    .then(function (all) { items = all; show(input.value); })
     .catch(function (e) { status.textContent = "The search index could not be loaded (" + e.message + ")."; });
 })();

@@ -124,6 +124,32 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     all
 }
 
+/// The build's own bookkeeping (the manifest and the recorded texts), not part of the site.
+fn internal(rel: &str) -> bool {
+    rel == tidings_site::MANIFEST || rel.starts_with(".tidings-texts/")
+}
+
+/// The files of the site proper.
+fn site_files(dir: &Path) -> usize {
+    files(dir)
+        .iter()
+        .filter(|f| !internal(&f.strip_prefix(dir).unwrap().to_string_lossy()))
+        .count()
+}
+
+/// Every search row, newest first, as `search.json` and its shards give them.
+fn search_rows(out: &Path) -> Vec<serde_json::Value> {
+    let index: serde_json::Value = serde_json::from_str(&read(out, "search.json")).unwrap();
+    let mut rows = Vec::new();
+    for shard in index["shards"].as_array().unwrap() {
+        let file = shard.as_str().unwrap().split('?').next().unwrap();
+        let part: serde_json::Value = serde_json::from_str(&read(out, file)).unwrap();
+        rows.extend(part["items"].as_array().unwrap().iter().cloned());
+    }
+    assert_eq!(index["count"], rows.len(), "search.json counts its rows");
+    rows
+}
+
 fn read(out: &Path, rel: &str) -> String {
     std::fs::read_to_string(out.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
@@ -151,6 +177,9 @@ fn every_kind_of_page_exists() {
         "404.html",
         "search/index.html",
         "search.json",
+        "search/1.json",
+        "sitemap/lists.xml",
+        "sitemap/1.xml",
         "assets/style.css",
         "assets/search.js",
         "posts/文章-1/index.html",
@@ -162,7 +191,11 @@ fn every_kind_of_page_exists() {
     // 30 articles under 新媒体: one full page of 20 besides the front page.
     assert!(out.join("categories/新媒体/page/1/index.html").is_file());
     assert!(!out.join("categories/新媒体/page/2").exists());
-    assert_eq!(report.written, files(out).len() - 1, "all but the manifest");
+    assert_eq!(
+        report.written,
+        site_files(out),
+        "all but the manifest and texts"
+    );
 }
 
 #[test]
@@ -213,18 +246,13 @@ fn the_hostile_title_is_escaped_everywhere() {
     assert!(checked >= 6, "title found in only {checked} files");
     assert!(read(out, "posts/script-alert/index.html")
         .contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-    let index: serde_json::Value = serde_json::from_str(&read(out, "search.json")).unwrap();
-    let titles: Vec<&str> = index["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r[1].as_str().unwrap())
-        .collect();
+    let rows = search_rows(out);
+    let titles: Vec<&str> = rows.iter().map(|r| r[1].as_str().unwrap()).collect();
     assert!(
         titles.contains(&HOSTILE),
         "the index holds the exact title once decoded"
     );
-    let first = &index["items"][0];
+    let first = &rows[0];
     assert_eq!(first[0], "文章-0", "rows start with the raw slug");
     assert!(first[4]
         .as_str()
@@ -345,7 +373,15 @@ fn the_sitemap_lists_every_article_and_category() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path();
     run(out, articles(0..60));
-    let map = read(out, "sitemap.xml");
+    let index = read(out, "sitemap.xml");
+    assert!(index.contains("<sitemapindex "));
+    let prefix = "<sitemap><loc>https://news.example.com/";
+    let parts: Vec<&str> = index
+        .lines()
+        .filter_map(|l| l.strip_prefix(prefix)?.strip_suffix("</loc></sitemap>"))
+        .collect();
+    assert_eq!(parts, ["sitemap/lists.xml", "sitemap/1.xml"]);
+    let map: String = parts.iter().map(|p| read(out, p)).collect();
     for n in 0..60 {
         let slug = article(n).slug;
         let url = format!(
@@ -370,7 +406,7 @@ fn a_second_build_writes_nothing() {
     std::thread::sleep(std::time::Duration::from_millis(20));
     let report = run(out, articles(0..60));
     assert_eq!((report.written, report.removed), (0, 0), "{report:?}");
-    assert_eq!(report.unchanged, before.len() - 1);
+    assert_eq!(report.unchanged, site_files(out));
     assert!(snapshot(out) == before, "a file changed");
 }
 
@@ -389,10 +425,11 @@ fn adding_two_articles_rewrites_only_the_pages_that_show_them() {
         .filter(|(k, v)| before.get(*k) != Some(v))
         .map(|(k, _)| k)
         .collect();
+    let internal_changed = changed.iter().filter(|c| internal(c)).count();
     assert_eq!(
         report.written,
-        changed.len() - 1,
-        "the manifest is not counted: {changed:?}"
+        changed.len() - internal_changed,
+        "the manifest and texts are not counted: {changed:?}"
     );
     assert_eq!(report.removed, 0);
     assert!(changed
@@ -420,14 +457,15 @@ fn adding_two_articles_rewrites_only_the_pages_that_show_them() {
                 "categories/index.html",
                 "archives/index.html",
                 "atom.xml",
-                "sitemap.xml",
+                "sitemap/1.xml",
                 "search.json",
-                ".tidings-build.json",
+                "search/1.json",
             ]
-            .contains(&c.as_str());
+            .contains(&c.as_str())
+            || internal(c);
         assert!(allowed, "{c} should not have been rewritten");
     }
-    assert!(changed.len() <= fronts.len() + 8, "{changed:?}");
+    assert!(changed.len() <= fronts.len() + 10, "{changed:?}");
     // Untouched: every older article page, the other categories, the theme.
     for untouched in [
         "posts/文章-2/index.html",
@@ -438,6 +476,8 @@ fn adding_two_articles_rewrites_only_the_pages_that_show_them() {
         "page/3/index.html",
         "assets/style.css",
         "404.html",
+        "sitemap.xml",
+        "sitemap/lists.xml",
     ] {
         assert!(
             before.get(untouched) == after.get(untouched),
@@ -741,4 +781,158 @@ fn a_link_planted_where_a_page_goes_is_replaced_not_followed() {
             .unwrap()
             .contains(&format!("第{n}期")));
     }
+}
+
+/// Relative path → (bytes, mtime) of the files whose bytes or mtime differ between snapshots.
+fn changed_files(
+    before: &BTreeMap<String, (Vec<u8>, SystemTime)>,
+    after: &BTreeMap<String, (Vec<u8>, SystemTime)>,
+) -> Vec<String> {
+    after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(v))
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+fn text_files(out: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(out.join(".tidings-texts"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn new_articles_change_only_the_newest_search_and_sitemap_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    // 1,990 articles: shards of 1,000 and 990, counted from the oldest.
+    run_heads(out, &articles(22..2012));
+    let before = snapshot(out);
+    assert_eq!(search_rows(out).len(), 1990);
+    assert_eq!(text_files(out).len(), 2);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    // Twenty newer ones fill shard 2 and start shard 3.
+    let (_, asked) = run_heads(out, &articles(2..2012));
+    assert_eq!(
+        asked.len(),
+        50,
+        "only the feed's bodies: shard 2's texts come from its old text file"
+    );
+    let after = snapshot(out);
+    let changed = changed_files(&before, &after);
+    for kept in ["search/1.json", "sitemap/1.xml", "sitemap/lists.xml"] {
+        assert!(!changed.contains(&kept.to_string()), "{kept} was rewritten");
+    }
+    for new in [
+        "search/2.json",
+        "search/3.json",
+        "sitemap/2.xml",
+        "sitemap/3.xml",
+        "search.json",
+        "sitemap.xml",
+    ] {
+        assert!(changed.contains(&new.to_string()), "{new} is stale");
+    }
+    assert_eq!(text_files(out).len(), 3, "old text files are removed");
+    let rows = search_rows(out);
+    let slugs: Vec<String> = rows
+        .iter()
+        .map(|r| r[0].as_str().unwrap().to_string())
+        .collect();
+    let expected: Vec<String> = articles(2..2012).into_iter().map(|a| a.slug).collect();
+    assert!(slugs == expected, "every article once, newest first");
+    // Rows of articles whose bodies were not read this time keep their texts.
+    let oldest = rows.last().unwrap()[4].as_str().unwrap();
+    assert!(oldest.starts_with("江畔老街的夜市第2011次"), "{oldest}");
+
+    // Two more: only the newest shard and the index change.
+    let before = after;
+    let index_before = read(out, "search.json");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let (report, asked) = run_heads(out, &articles(0..2012));
+    assert_eq!(asked.len(), 50);
+    let changed = changed_files(&before, &snapshot(out));
+    let shards: Vec<&String> = changed
+        .iter()
+        .filter(|c| c.starts_with("search") || c.starts_with("sitemap"))
+        .collect();
+    assert_eq!(
+        shards,
+        ["search.json", "search/3.json", "sitemap/3.xml"],
+        "{report:?}"
+    );
+    // Unchanged shards keep their URLs (and their cache-busting versions).
+    let versions = |index: &str| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(index).unwrap();
+        v["shards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    };
+    let (old, new) = (versions(&index_before), versions(&read(out, "search.json")));
+    assert_eq!(old[1..], new[1..]);
+    assert!(old[0] != new[0] && new[0].starts_with("search/3.json?v="));
+}
+
+#[test]
+fn a_lost_text_file_costs_body_reads_and_is_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    run_heads(out, &articles(1..31));
+    let texts = text_files(out);
+    assert_eq!(texts.len(), 1);
+    std::fs::remove_file(out.join(".tidings-texts").join(&texts[0])).unwrap();
+    // Nothing new: no text is needed, so none is read or written.
+    let (report, asked) = run_heads(out, &articles(1..31));
+    assert_eq!((report.written, asked.len()), (0, 0));
+    // A new article re-renders the search shard, whose texts must now come from the bodies.
+    let (_, asked) = run_heads(out, &articles(0..31));
+    assert_eq!(asked.len(), 31, "{asked:?}");
+    let rows = search_rows(out);
+    assert!(rows[29][4]
+        .as_str()
+        .unwrap()
+        .starts_with("江畔老街的夜市第29次"));
+    assert_eq!(text_files(out).len(), 1, "a text file again");
+    let (report, asked) = run_heads(out, &articles(0..31));
+    assert_eq!((report.written, asked.len()), (0, 0));
+}
+
+#[test]
+fn a_damaged_text_file_is_not_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    run_heads(out, &articles(1..31));
+    let file = out.join(".tidings-texts").join(&text_files(out)[0]);
+    std::fs::write(&file, "[[\"not\",\"a text\"]").unwrap();
+    let (_, asked) = run_heads(out, &articles(0..31));
+    assert_eq!(asked.len(), 31);
+    let rows = search_rows(out);
+    assert!(rows.iter().all(|r| r[4].as_str().unwrap().len() > 20));
+}
+
+#[test]
+fn leftover_text_files_are_removed_by_the_next_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    run(out, articles(0..10));
+    let kept = text_files(out);
+    // What a build stopped before writing its manifest leaves behind.
+    std::fs::write(out.join(".tidings-texts/0123abcd.json"), "[]").unwrap();
+    std::fs::write(out.join(".tidings-texts/.tidings-tmp-9-9"), "half").unwrap();
+    let report = run(out, articles(0..10));
+    assert_eq!(report.written, 0);
+    assert_eq!(text_files(out), kept);
+    // No article, no text folder.
+    run(out, Vec::new());
+    assert!(!out.join(".tidings-texts").exists());
+    assert!(search_rows(out).is_empty());
 }
