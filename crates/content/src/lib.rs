@@ -17,6 +17,7 @@
 
 mod postpass;
 mod prepass;
+mod rewrite;
 mod route;
 mod sanitize;
 

@@ -10,7 +10,9 @@ use std::sync::LazyLock;
 
 use lol_html::errors::RewritingError;
 use lol_html::html_content::Element;
-use lol_html::{rewrite_str, ElementContentHandlers, RewriteStrSettings, Selector};
+use lol_html::{ElementContentHandlers, RewriteStrSettings, Selector};
+
+use crate::rewrite::rewrite;
 use tidings_model::CleanHtml;
 
 static ANY: LazyLock<Selector> = LazyLock::new(|| "*".parse().expect("constant selector"));
@@ -65,7 +67,7 @@ pub fn run(sanitized: &str) -> Result<CleanHtml, RewritingError> {
     let settings = RewriteStrSettings::new()
         .with_strict(false)
         .append_element_content_handler((Cow::Borrowed(&*ANY), handler));
-    let html = rewrite_str(sanitized, settings)?;
+    let html = rewrite(sanitized, settings)?;
     Ok(CleanHtml {
         html: tidy(&html),
         images,

@@ -19,7 +19,9 @@ use std::sync::LazyLock;
 
 use lol_html::errors::RewritingError;
 use lol_html::html_content::{ContentType, Element, EndTag, TextChunk};
-use lol_html::{rewrite_str, ElementContentHandlers, RewriteStrSettings, Selector};
+use lol_html::{ElementContentHandlers, RewriteStrSettings, Selector};
+
+use crate::rewrite::rewrite;
 
 /// Lazy-loading attributes that hold the real image URL, in order of preference.
 const LAZY_ATTRS: [&str; 8] = [
@@ -108,7 +110,7 @@ fn run_at_depth(html: &str, depth: u8) -> Result<String, RewritingError> {
         .with_strict(false)
         .append_element_content_handler((Cow::Borrowed(&SELECTORS.img), img_handler))
         .append_element_content_handler((Cow::Borrowed(&SELECTORS.noscript), noscript_handler));
-    rewrite_str(html, settings)
+    rewrite(html, settings)
 }
 
 /// Gives `img` its real `src`; returns whether the URL came from a lazy-loading attribute.

@@ -5,7 +5,9 @@ use std::sync::LazyLock;
 
 use lol_html::errors::RewritingError;
 use lol_html::html_content::Element;
-use lol_html::{rewrite_str, ElementContentHandlers, RewriteStrSettings, Selector};
+use lol_html::{ElementContentHandlers, RewriteStrSettings, Selector};
+
+use crate::rewrite::rewrite;
 use tidings_model::image::ImagePolicy;
 
 use crate::postpass::{decode_attribute, encode_attribute};
@@ -21,10 +23,10 @@ pub fn route_images(clean_html: &str, policy: &ImagePolicy) -> String {
     if *policy == ImagePolicy::Direct {
         return clean_html.to_string();
     }
-    rewrite(clean_html, policy).unwrap_or_else(|_| clean_html.to_string())
+    route(clean_html, policy).unwrap_or_else(|_| clean_html.to_string())
 }
 
-fn rewrite(clean_html: &str, policy: &ImagePolicy) -> Result<String, RewritingError> {
+fn route(clean_html: &str, policy: &ImagePolicy) -> Result<String, RewritingError> {
     let handler = ElementContentHandlers::default().element(|el: &mut Element| {
         if let Some(src) = el.get_attribute("src") {
             let routed = policy.apply(&decode_attribute(&src));
@@ -36,5 +38,5 @@ fn rewrite(clean_html: &str, policy: &ImagePolicy) -> Result<String, RewritingEr
     let settings = RewriteStrSettings::new()
         .with_strict(false)
         .append_element_content_handler((Cow::Borrowed(&*IMG_WITH_SRC), handler));
-    rewrite_str(clean_html, settings)
+    rewrite(clean_html, settings)
 }

@@ -15,6 +15,7 @@ use ammonia::{Builder, UrlRelative};
 use url::Url;
 
 use crate::prepass::is_placeholder;
+use crate::rewrite::into_string;
 
 /// Elements kept (without their attributes unless listed below).
 #[rustfmt::skip]
@@ -57,8 +58,15 @@ thread_local! {
 
 /// Sanitizes `html`, resolving relative URLs against `base`.
 pub fn sanitize(html: &str, base: Option<Url>) -> String {
-    let _base = BaseGuard::set(base);
-    BUILDER.clean(html).to_string()
+    let document = {
+        let _base = BaseGuard::set(base);
+        BUILDER.clean(html)
+    };
+    // `to_string` would check the serialization with `String::from_utf8`, slow on Chinese text.
+    let mut out = Vec::with_capacity(html.len());
+    // Writing to a Vec cannot fail.
+    let _ = document.write_to(&mut out);
+    into_string(&out)
 }
 
 /// Parses a caller-supplied base; only absolute http(s) URLs can be bases.
