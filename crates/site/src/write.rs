@@ -30,8 +30,8 @@ pub(crate) struct Manifest {
 
 /// What a file was made from (`key`) and how it looked on disk when written or checked.
 /// Stored as `[key, len, secs, nanos]`: twelve thousand of them are read on every build.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(from = "RecordRow", into = "RecordRow")]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(from = "RecordRow")]
 struct Record {
     key: String,
     len: u64,
@@ -39,8 +39,14 @@ struct Record {
     nanos: u32,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct RecordRow(String, u64, u64, u32);
+
+impl Serialize for Record {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (&self.key, self.len, self.secs, self.nanos).serialize(s)
+    }
+}
 
 impl From<RecordRow> for Record {
     fn from(RecordRow(key, len, secs, nanos): RecordRow) -> Record {
@@ -53,9 +59,9 @@ impl From<RecordRow> for Record {
     }
 }
 
-impl From<Record> for RecordRow {
-    fn from(r: Record) -> RecordRow {
-        RecordRow(r.key, r.len, r.secs, r.nanos)
+impl Record {
+    fn on_disk(&self) -> (u64, u64, u32) {
+        (self.len, self.secs, self.nanos)
     }
 }
 
@@ -142,6 +148,7 @@ pub(crate) fn execute(
     }
     let mut new = Manifest {
         version: VERSION,
+        files: HashMap::with_capacity(plan.jobs.len()),
         texts: save_texts(
             out,
             plan.texts(),
@@ -151,7 +158,6 @@ pub(crate) fn execute(
             &broken,
             &wanted,
         )?,
-        ..Manifest::default()
     };
     for ((job, fresh), written) in plan.jobs.iter_mut().zip(fresh).zip(written) {
         let record = match (fresh, written) {
@@ -289,6 +295,7 @@ fn save_texts(
 /// For each job, its old record when the manifest's key matches and the file is as it was
 /// left (checked on every core: it is a `stat` per file).
 fn check_all(out: &Path, jobs: &[Job], old: &Manifest) -> Vec<Option<Record>> {
+    let out = &OutDir::open(out);
     let workers = workers(jobs.len());
     let chunk = jobs.len().div_ceil(workers).max(1);
     std::thread::scope(|s| {
@@ -299,9 +306,8 @@ fn check_all(out: &Path, jobs: &[Job], old: &Manifest) -> Vec<Option<Record>> {
                     part.iter()
                         .map(|job| {
                             let old = old.files.get(&job.file)?;
-                            let key = tidings_model::hex(&job.key);
-                            (old.key == key
-                                && stat(&out.join(&job.file), &key).as_ref() == Some(old))
+                            (is_hex_of(&old.key, &job.key)
+                                && out.stat(&job.file) == Some(old.on_disk()))
                             .then(|| old.clone())
                         })
                         .collect::<Vec<_>>()
@@ -313,6 +319,16 @@ fn check_all(out: &Path, jobs: &[Job], old: &Manifest) -> Vec<Option<Record>> {
             .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     })
+}
+
+/// Whether `hex` is the lowercase hex of `key` (as [`tidings_model::hex`] writes it), without
+/// writing it: twelve thousand keys are compared on every build.
+fn is_hex_of(hex: &str, key: &[u8]) -> bool {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    hex.len() == key.len() * 2
+        && hex.as_bytes().chunks_exact(2).zip(key).all(|(h, &b)| {
+            h[0] == DIGITS[usize::from(b >> 4)] && h[1] == DIGITS[usize::from(b & 15)]
+        })
 }
 
 fn workers(jobs: usize) -> usize {
@@ -391,8 +407,53 @@ fn one(shared: &Shared, job: &Job) -> Result<(bool, Record), SiteError> {
     Ok((written, record))
 }
 
-fn stat(path: &Path, key: &str) -> Option<Record> {
-    record(&std::fs::metadata(path).ok()?, key.to_string())
+/// The output folder, opened once so that each file is looked up from it rather than from the
+/// root: a stat per file is most of the work of a build with little to do.
+struct OutDir<'a> {
+    path: &'a Path,
+    #[cfg(unix)]
+    handle: Option<std::fs::File>,
+}
+
+impl OutDir<'_> {
+    fn open(path: &Path) -> OutDir<'_> {
+        OutDir {
+            path,
+            #[cfg(unix)]
+            handle: std::fs::File::open(path).ok(),
+        }
+    }
+
+    /// Size and modification time of the file `rel` (following links, like `metadata`).
+    fn stat(&self, rel: &str) -> Option<(u64, u64, u32)> {
+        #[cfg(unix)]
+        if let Some(dir) = &self.handle {
+            return stat_at(dir, rel);
+        }
+        let r = record(&std::fs::metadata(self.path.join(rel)).ok()?, String::new())?;
+        Some(r.on_disk())
+    }
+}
+
+#[cfg(unix)]
+fn stat_at(dir: &std::fs::File, rel: &str) -> Option<(u64, u64, u32)> {
+    use std::os::fd::AsRawFd;
+    let path = std::ffi::CString::new(rel).ok()?;
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `path` is NUL-terminated and outlives the call, `st` is a buffer of the size
+    // fstatat writes, and `dir` is an open descriptor for the duration of the call.
+    let done = unsafe { libc::fstatat(dir.as_raw_fd(), path.as_ptr(), st.as_mut_ptr(), 0) };
+    if done != 0 {
+        return None;
+    }
+    // SAFETY: fstatat returned 0, so it filled `st`.
+    let st = unsafe { st.assume_init() };
+    // Times before 1970 are refused, as `record` refuses them.
+    Some((
+        u64::try_from(st.st_size).ok()?,
+        u64::try_from(st.st_mtime).ok()?,
+        u32::try_from(st.st_mtime_nsec).ok()?,
+    ))
 }
 
 fn record(meta: &Metadata, key: String) -> Option<Record> {
@@ -541,6 +602,31 @@ mod tests {
         old.files.insert(victim.display().to_string(), rec);
         assert_eq!(remove_stale(&out, &old, &Manifest::default()), 0);
         assert!(victim.exists());
+    }
+
+    #[test]
+    fn keys_compare_with_their_hex() {
+        let key: Vec<u8> = (0..32u8).map(|b| b.wrapping_mul(37)).collect();
+        let hex = tidings_model::hex(&key);
+        assert!(is_hex_of(&hex, &key));
+        assert!(!is_hex_of(&hex.to_uppercase(), &key));
+        assert!(!is_hex_of(&hex[..62], &key));
+        let mut other = key.clone();
+        other[31] ^= 1;
+        assert!(!is_hex_of(&hex, &other));
+        assert!(!is_hex_of("", &key) && is_hex_of("", &[]));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn stat_from_the_folder_agrees_with_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, meta) = write_if_changed(&dir.path().join("a/夜市/index.html"), b"page").unwrap();
+        let out = OutDir::open(dir.path());
+        let want = record(&meta, String::new()).unwrap().on_disk();
+        assert_eq!(out.stat("a/夜市/index.html"), Some(want));
+        assert_eq!(out.stat("a/missing.html"), None);
+        assert_eq!(out.stat("a/\0nul"), None);
     }
 
     #[test]
