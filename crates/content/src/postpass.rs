@@ -2,7 +2,11 @@
 //!
 //! The input here is ammonia's serialization, which is regular: every `<` in text is `&lt;`,
 //! attribute values are double-quoted with `"`, `<`, `>` and `&` escaped, comments are stripped
-//! and no raw-text element survives. [`tidy`] relies on exactly that.
+//! and no raw-text element survives. [`tidy`] relies on exactly that, and so does [`run`]: it
+//! reads each start tag as `<name( attr="value")*>` and does the image and attribute-order work
+//! in the same scan as [`tidy`]. Should a tag ever not have that shape, [`run`] starts over with
+//! lol_html, which parses any HTML, and then [`tidy`]; both ways give the same bytes (a property
+//! test compares them).
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -55,6 +59,27 @@ const DROPPED_WHEN_EMPTY: [&str; 2] = ["div", "span"];
 const VOID: [&str; 3] = ["br", "hr", "img"];
 
 pub fn run(sanitized: &str) -> Result<CleanHtml, RewritingError> {
+    match run_in_scan(sanitized) {
+        Some(clean) => Ok(clean),
+        None => run_with_lol_html(sanitized),
+    }
+}
+
+/// The post-pass inside [`tidy`]'s scan; `None` if a start tag is not shaped as expected.
+pub(crate) fn run_in_scan(sanitized: &str) -> Option<CleanHtml> {
+    let mut images = Images::default();
+    let mut attrs = Vec::new();
+    let html = scan(sanitized, |tag, out| {
+        finish_start_tag(tag, out, &mut attrs, &mut images)
+    })?;
+    Some(CleanHtml {
+        html,
+        images: images.urls,
+    })
+}
+
+/// The post-pass as lol_html handlers, then [`tidy`]: the way for input of any shape.
+pub(crate) fn run_with_lol_html(sanitized: &str) -> Result<CleanHtml, RewritingError> {
     let mut images = Vec::new();
     let mut seen = HashSet::new();
     let handler = ElementContentHandlers::default().element(|el: &mut Element| {
@@ -91,20 +116,55 @@ fn finish_image(el: &mut Element, images: &mut Vec<String>, seen: &mut HashSet<S
     true
 }
 
+/// Where an attribute goes: by [`ATTRIBUTE_ORDER`], others after them by name.
+fn attribute_key(name: &str) -> (usize, &str) {
+    let rank = ATTRIBUTE_ORDER.iter().position(|n| *n == name);
+    (rank.unwrap_or(ATTRIBUTE_ORDER.len()), name)
+}
+
+fn in_order(a: &str, b: &str) -> bool {
+    attribute_key(a) <= attribute_key(b)
+}
+
+/// Reads `<name( attr="value")*>` as ammonia writes it: the tag's name, and its attributes
+/// (values raw, entities intact) into `attrs`. `None` for anything else.
+fn read_start_tag<'a>(tag: &'a str, attrs: &mut Vec<(&'a str, &'a str)>) -> Option<&'a str> {
+    attrs.clear();
+    let inner = tag.strip_prefix('<')?.strip_suffix('>')?;
+    let (name, mut rest) = inner.split_at(inner.find(' ').unwrap_or(inner.len()));
+    if !is_name(name) {
+        return None;
+    }
+    while !rest.is_empty() {
+        let (attr, after) = rest.strip_prefix(' ')?.split_once("=\"")?;
+        let (value, after) = after.split_once('"')?;
+        if !is_name(attr) {
+            return None;
+        }
+        attrs.push((attr, value));
+        rest = after;
+    }
+    Some(name)
+}
+
+/// Lowercase names as html5ever writes those of the allowlist.
+fn is_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 fn order_attributes(el: &mut Element) {
     let attrs = el.attributes();
     if attrs.len() < 2 {
         return;
     }
     let mut attrs: Vec<(String, String)> = attrs.iter().map(|a| (a.name(), a.value())).collect();
-    let key = |name: &str| {
-        let rank = ATTRIBUTE_ORDER.iter().position(|n| *n == name);
-        (rank.unwrap_or(ATTRIBUTE_ORDER.len()), name.to_string())
-    };
-    if attrs.windows(2).all(|w| key(&w[0].0) <= key(&w[1].0)) {
+    if attrs.windows(2).all(|w| in_order(&w[0].0, &w[1].0)) {
         return;
     }
-    attrs.sort_by_cached_key(|(name, _)| key(name));
+    attrs.sort_by(|a, b| attribute_key(&a.0).cmp(&attribute_key(&b.0)));
     for (name, _) in &attrs {
         el.remove_attribute(name);
     }
@@ -117,6 +177,63 @@ fn order_attributes(el: &mut Element) {
 fn set(el: &mut Element, name: &str, value: &str) {
     // Every name here came from a parsed attribute or a constant, so it is valid.
     let _ = el.set_attribute(name, value);
+}
+
+/// Image URLs in order of first appearance.
+#[derive(Default)]
+struct Images {
+    urls: Vec<String>,
+    seen: HashSet<String>,
+}
+
+impl Images {
+    fn add(&mut self, url: String) {
+        if !self.seen.contains(&url) {
+            self.seen.insert(url.clone());
+            self.urls.push(url);
+        }
+    }
+}
+
+/// What lol_html's post-pass does to one start tag, done on ammonia's serialization: an image
+/// without `src` is left out (false), an image's URL is listed and it gets the fixed
+/// attributes; attributes are put in order. `None` when the tag is not shaped as expected.
+fn finish_start_tag<'a>(
+    tag: &'a str,
+    out: &mut String,
+    attrs: &mut Vec<(&'a str, &'a str)>,
+    images: &mut Images,
+) -> Option<bool> {
+    let name = read_start_tag(tag, attrs)?;
+    if name == "img" {
+        let Some(&(_, src)) = attrs.iter().find(|(n, _)| *n == "src") else {
+            return Some(false);
+        };
+        images.add(decode_attribute(src).into_owned());
+        for (fixed, value) in IMG_FIXED_ATTRS {
+            match attrs.iter_mut().find(|(n, _)| *n == fixed) {
+                Some(attr) => attr.1 = value,
+                None => attrs.push((fixed, value)),
+            }
+        }
+    } else if attrs.windows(2).all(|w| in_order(w[0].0, w[1].0)) {
+        // Unchanged: lol_html writes such a tag exactly as it came.
+        out.push_str(tag);
+        return Some(true);
+    }
+    // Stable, like the sort of the lol_html way, so equal names keep their order.
+    attrs.sort_by(|a, b| attribute_key(a.0).cmp(&attribute_key(b.0)));
+    out.push('<');
+    out.push_str(name);
+    for (name, value) in attrs.iter() {
+        out.push(' ');
+        out.push_str(name);
+        out.push_str("=\"");
+        out.push_str(value);
+        out.push('"');
+    }
+    out.push('>');
+    Some(true)
 }
 
 /// Decodes an attribute value as html5ever serializes it.
@@ -191,7 +308,21 @@ struct Open<'a> {
 /// removes empty `div`/`span` (nested ones too, in one pass), unwraps a heading directly
 /// inside a heading, and restores the newline a parser eats after `<pre>`.
 pub fn tidy(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
+    let copy = |tag: &str, out: &mut String| {
+        out.push_str(tag);
+        Some(true)
+    };
+    // Copying a tag cannot fail.
+    scan(html, copy).unwrap_or_default()
+}
+
+/// [`tidy`], with every start tag that is written passed to `start_tag`, which writes it (or
+/// not) to the output and says whether it did; `None` from it ends the scan with `None`.
+fn scan<'a>(
+    html: &'a str,
+    mut start_tag: impl FnMut(&'a str, &mut String) -> Option<bool>,
+) -> Option<String> {
+    let mut out = String::with_capacity(html.len() + html.len() / 8);
     let mut open: Vec<Open<'_>> = Vec::new();
     let mut rest = html;
     while !rest.is_empty() {
@@ -211,10 +342,10 @@ pub fn tidy(html: &str) -> String {
         if let Some(name) = tag.strip_prefix("</") {
             close(&mut out, &mut open, tag, name.trim_end_matches('>'));
         } else {
-            start(&mut out, &mut open, tag);
+            start(&mut out, &mut open, tag, &mut start_tag)?;
         }
     }
-    out
+    Some(out)
 }
 
 /// The innermost element whose tags are written.
@@ -222,13 +353,19 @@ fn parent<'o, 'a>(open: &'o [Open<'a>]) -> Option<&'o Open<'a>> {
     open.iter().rev().find(|o| !o.unwrapped)
 }
 
-fn start<'a>(out: &mut String, open: &mut Vec<Open<'a>>, tag: &'a str) {
+fn start<'a>(
+    out: &mut String,
+    open: &mut Vec<Open<'a>>,
+    tag: &'a str,
+    start_tag: &mut impl FnMut(&'a str, &mut String) -> Option<bool>,
+) -> Option<()> {
     let name = tag_name(tag);
     let unwrapped =
         HEADINGS.contains(&name) && parent(open).is_some_and(|p| HEADINGS.contains(&p.name));
     let tag_at = out.len();
-    if !unwrapped {
-        out.push_str(tag);
+    // Only images are ever left out, and they are void: nothing to keep open.
+    if !unwrapped && !start_tag(tag, out)? {
+        return Some(());
     }
     if !VOID.contains(&name) {
         open.push(Open {
@@ -238,6 +375,7 @@ fn start<'a>(out: &mut String, open: &mut Vec<Open<'a>>, tag: &'a str) {
             unwrapped,
         });
     }
+    Some(())
 }
 
 fn push_text(out: &mut String, open: &[Open<'_>], text: &str) {
@@ -337,5 +475,58 @@ mod tests {
         );
         assert_eq!(out.html.matches("<img").count(), 3);
         assert!(!out.html.contains("alt=\"x\""));
+    }
+
+    #[test]
+    fn start_tags_are_read_as_ammonia_writes_them() {
+        let mut attrs = Vec::new();
+        let tag = r#"<img src="http://a.example/x?a=1&amp;b=2" alt="图 &quot;1&quot;">"#;
+        assert_eq!(read_start_tag(tag, &mut attrs), Some("img"));
+        assert_eq!(
+            attrs,
+            [
+                ("src", "http://a.example/x?a=1&amp;b=2"),
+                ("alt", "图 &quot;1&quot;")
+            ]
+        );
+        assert_eq!(read_start_tag("<h2>", &mut attrs), Some("h2"));
+        assert!(attrs.is_empty());
+        for odd in [
+            "<img src=x>",
+            "<img src='x'>",
+            "<img  src=\"x\">",
+            "<img src=\"x\" >",
+            "<IMG src=\"x\">",
+            "<img SRC=\"x\">",
+            "<img src=\"x\"/>",
+            "<img on:x=\"y\">",
+            "<!DOCTYPE html>",
+            "<>",
+        ] {
+            assert_eq!(read_start_tag(odd, &mut attrs), None, "{odd}");
+        }
+    }
+
+    #[test]
+    fn an_odd_tag_sends_the_whole_article_the_lol_html_way() {
+        // Not ammonia's shape: unquoted, so the scan gives up and lol_html parses it.
+        let odd = r#"<p>a</p><img alt=x src=http://a.example/1.jpg><img alt="y">"#;
+        assert!(run_in_scan(odd).is_none());
+        let out = run(odd).expect("post-pass");
+        assert_eq!(out.images, ["http://a.example/1.jpg"]);
+        assert_eq!(out.html.matches("<img").count(), 1, "{}", out.html);
+        assert!(out.html.contains("referrerpolicy"), "{}", out.html);
+    }
+
+    #[test]
+    fn images_get_fixed_attributes_and_attributes_their_order() {
+        let out = run_in_scan(
+            r#"<a rel="x" href="http://a.example/">l</a><img class="c" alt="a" src="http://a.example/1.jpg">"#,
+        )
+        .expect("ammonia-shaped");
+        assert_eq!(
+            out.html,
+            r#"<a href="http://a.example/" rel="x">l</a><img src="http://a.example/1.jpg" alt="a" class="c" referrerpolicy="no-referrer" loading="lazy" decoding="async">"#
+        );
     }
 }

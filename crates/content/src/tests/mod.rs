@@ -9,8 +9,8 @@ use std::cell::RefCell;
 use lol_html::html_content::Element;
 use lol_html::{element, rewrite_str, RewriteStrSettings};
 
-use crate::postpass::decode_attribute;
-use crate::{clean, ALLOWED_TAGS};
+use crate::postpass::{self, decode_attribute};
+use crate::{clean, prepass, sanitize, ALLOWED_TAGS};
 
 /// One element of cleaned output: its name and decoded attributes, in document order.
 #[derive(Debug)]
@@ -116,4 +116,20 @@ pub fn violation(html: &str, base: Option<&str>) -> Option<String> {
         ));
     }
     None
+}
+
+/// Whether the post-pass done in the scan gives up on, or disagrees with, the lol_html post-pass
+/// for `html` as it reaches the post-pass.
+pub fn scan_differs(html: &str, base: Option<&str>) -> Option<String> {
+    let pre = prepass::run(html).unwrap_or_else(|_| html.to_string());
+    let sanitized = sanitize::sanitize(&pre, base.and_then(sanitize::parse_base));
+    let slow = postpass::run_with_lol_html(&sanitized).expect("lol_html post-pass");
+    match postpass::run_in_scan(&sanitized) {
+        None => Some(format!("scan gave up on {sanitized:?}")),
+        Some(fast) if fast.html != slow.html || fast.images != slow.images => Some(format!(
+            "scan {:?} {:?}\nlol_html {:?} {:?}",
+            fast.html, fast.images, slow.html, slow.images
+        )),
+        Some(_) => None,
+    }
 }

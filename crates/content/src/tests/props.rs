@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::{listed_images, violation};
+use super::{listed_images, scan_differs, violation};
 use crate::clean;
 
 #[rustfmt::skip]
@@ -106,5 +106,13 @@ proptest! {
             prop_assert!(url.starts_with("http://") || url.starts_with("https://"));
         }
         prop_assert_eq!(&out.images, &listed_images(&out.html));
+    }
+
+    #[test]
+    fn post_pass_in_the_scan_matches_the_lol_html_post_pass(html in soup(), with_base in any::<bool>()) {
+        let base = with_base.then_some("https://news.example.com/a/b.html");
+        if let Some(why) = scan_differs(&html, base) {
+            prop_assert!(false, "input {html:?}: {why}");
+        }
     }
 }

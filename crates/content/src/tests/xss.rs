@@ -2,7 +2,7 @@
 //! is parsed back and checked by `violation` (allowlist, no on*/style/id/srcset, URL schemes,
 //! image attributes, idempotence).
 
-use super::{elements, listed_images, violation};
+use super::{elements, listed_images, scan_differs, violation};
 use crate::clean;
 
 const VECTORS: &[&str] = &[
@@ -129,6 +129,17 @@ fn every_vector_comes_out_safe_and_stable() {
                 );
             }
             assert_eq!(out.images, listed_images(&out.html), "{v}");
+        }
+    }
+}
+
+#[test]
+fn every_vector_takes_the_scan_post_pass_with_the_lol_html_result() {
+    for base in [None, Some("https://news.example.com/a/page.html")] {
+        for v in VECTORS {
+            if let Some(why) = scan_differs(v, base) {
+                panic!("vector {v:?} (base {base:?}): {why}");
+            }
         }
     }
 }
