@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::fs::{Metadata, OpenOptions};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Write as _;
 use std::path::{Component, Path};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -22,10 +23,33 @@ pub const MANIFEST: &str = ".tidings-build.json";
 #[derive(Default, Serialize, Deserialize)]
 pub(crate) struct Manifest {
     version: u32,
-    files: HashMap<String, Record>,
+    files: Files,
     /// The text files (see [`cache`]) of this build's shards, oldest shard first.
     #[serde(default)]
     texts: Vec<String>,
+}
+
+/// File path → record. Twelve thousand paths are hashed when the manifest is read and looked
+/// up when files are checked: FxHash rather than SipHash, since the paths are the ones this
+/// crate wrote (whoever can forge the manifest can as well fill the folder).
+type Files = HashMap<String, Record, BuildHasherDefault<PathHasher>>;
+
+#[derive(Default)]
+struct PathHasher(u64);
+
+impl Hasher for PathHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// What a file was made from (`key`) and how it looked on disk when written or checked.
@@ -33,14 +57,64 @@ pub(crate) struct Manifest {
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(from = "RecordRow")]
 struct Record {
-    key: String,
+    key: Key,
     len: u64,
     secs: u64,
     nanos: u32,
 }
 
 #[derive(Deserialize)]
-struct RecordRow(String, u64, u64, u32);
+struct RecordRow(Key, u64, u64, u32);
+
+/// A file's key, written as 64 lowercase hex digits (parsed without a string per file).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Key([u8; 32]);
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+impl Serialize for Key {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut buf = [0u8; 64];
+        for (i, b) in self.0.iter().enumerate() {
+            buf[2 * i] = HEX[usize::from(b >> 4)];
+            buf[2 * i + 1] = HEX[usize::from(b & 15)];
+        }
+        s.serialize_str(std::str::from_utf8(&buf).unwrap_or_default())
+    }
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
+        struct Hex;
+        impl serde::de::Visitor<'_> for Hex {
+            type Value = Key;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("64 lowercase hex digits")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key, E> {
+                parse_key(v).ok_or_else(|| E::custom("not a key"))
+            }
+        }
+        d.deserialize_str(Hex)
+    }
+}
+
+fn parse_key(hex: &str) -> Option<Key> {
+    let digit = |c: u8| {
+        HEX.iter()
+            .position(|&h| h == c)
+            .and_then(|d| u8::try_from(d).ok())
+    };
+    let bytes = hex.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut key = [0u8; 32];
+    for (k, pair) in key.iter_mut().zip(bytes.chunks_exact(2)) {
+        *k = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(Key(key))
+}
 
 impl Serialize for Record {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -148,7 +222,7 @@ pub(crate) fn execute(
     }
     let mut new = Manifest {
         version: VERSION,
-        files: HashMap::with_capacity(plan.jobs.len()),
+        files: Files::with_capacity_and_hasher(plan.jobs.len(), Default::default()),
         texts: save_texts(
             out,
             plan.texts(),
@@ -306,9 +380,8 @@ fn check_all(out: &Path, jobs: &[Job], old: &Manifest) -> Vec<Option<Record>> {
                     part.iter()
                         .map(|job| {
                             let old = old.files.get(&job.file)?;
-                            (is_hex_of(&old.key, &job.key)
-                                && out.stat(&job.file) == Some(old.on_disk()))
-                            .then(|| old.clone())
+                            (old.key.0 == job.key && out.stat(&job.file) == Some(old.on_disk()))
+                                .then(|| old.clone())
                         })
                         .collect::<Vec<_>>()
                 })
@@ -319,16 +392,6 @@ fn check_all(out: &Path, jobs: &[Job], old: &Manifest) -> Vec<Option<Record>> {
             .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     })
-}
-
-/// Whether `hex` is the lowercase hex of `key` (as [`tidings_model::hex`] writes it), without
-/// writing it: twelve thousand keys are compared on every build.
-fn is_hex_of(hex: &str, key: &[u8]) -> bool {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    hex.len() == key.len() * 2
-        && hex.as_bytes().chunks_exact(2).zip(key).all(|(h, &b)| {
-            h[0] == DIGITS[usize::from(b >> 4)] && h[1] == DIGITS[usize::from(b & 15)]
-        })
 }
 
 fn workers(jobs: usize) -> usize {
@@ -398,7 +461,7 @@ fn one(shared: &Shared, job: &Job) -> Result<(bool, Record), SiteError> {
         .plan
         .render(job, shared.articles, shared.options, shared.theme)?;
     let (written, meta) = write_if_changed(&path, &bytes)?;
-    let record = record(&meta, tidings_model::hex(&job.key)).ok_or_else(|| {
+    let record = record(&meta, Key(job.key)).ok_or_else(|| {
         io(
             &path,
             std::io::Error::new(std::io::ErrorKind::Unsupported, "no modification time"),
@@ -430,7 +493,7 @@ impl OutDir<'_> {
         if let Some(dir) = &self.handle {
             return stat_at(dir, rel);
         }
-        let r = record(&std::fs::metadata(self.path.join(rel)).ok()?, String::new())?;
+        let r = record(&std::fs::metadata(self.path.join(rel)).ok()?, Key([0; 32]))?;
         Some(r.on_disk())
     }
 }
@@ -456,7 +519,7 @@ fn stat_at(dir: &std::fs::File, rel: &str) -> Option<(u64, u64, u32)> {
     ))
 }
 
-fn record(meta: &Metadata, key: String) -> Option<Record> {
+fn record(meta: &Metadata, key: Key) -> Option<Record> {
     let mtime = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
     Some(Record {
         key,
@@ -592,7 +655,7 @@ mod tests {
         let victim = root.path().join("victim.txt");
         std::fs::write(&victim, "keep").unwrap();
         let rec = Record {
-            key: String::new(),
+            key: Key([0; 32]),
             len: 0,
             secs: 0,
             nanos: 0,
@@ -605,16 +668,20 @@ mod tests {
     }
 
     #[test]
-    fn keys_compare_with_their_hex() {
+    fn keys_are_written_and_read_as_hex() {
         let key: Vec<u8> = (0..32u8).map(|b| b.wrapping_mul(37)).collect();
-        let hex = tidings_model::hex(&key);
-        assert!(is_hex_of(&hex, &key));
-        assert!(!is_hex_of(&hex.to_uppercase(), &key));
-        assert!(!is_hex_of(&hex[..62], &key));
-        let mut other = key.clone();
-        other[31] ^= 1;
-        assert!(!is_hex_of(&hex, &other));
-        assert!(!is_hex_of("", &key) && is_hex_of("", &[]));
+        let key = Key(key.try_into().unwrap());
+        let json = serde_json::to_string(&key).unwrap();
+        assert_eq!(json, format!("\"{}\"", tidings_model::hex(&key.0)));
+        assert_eq!(serde_json::from_str::<Key>(&json).unwrap(), key);
+        for bad in [
+            json.to_uppercase(),
+            json.replace('a', "g"),
+            "\"00\"".into(),
+            "7".into(),
+        ] {
+            assert!(serde_json::from_str::<Key>(&bad).is_err(), "{bad}");
+        }
     }
 
     #[cfg(unix)]
@@ -623,7 +690,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (_, meta) = write_if_changed(&dir.path().join("a/夜市/index.html"), b"page").unwrap();
         let out = OutDir::open(dir.path());
-        let want = record(&meta, String::new()).unwrap().on_disk();
+        let want = record(&meta, Key([0; 32])).unwrap().on_disk();
         assert_eq!(out.stat("a/夜市/index.html"), Some(want));
         assert_eq!(out.stat("a/missing.html"), None);
         assert_eq!(out.stat("a/\0nul"), None);
