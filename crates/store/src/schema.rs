@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::StoreError;
 
 /// Migrations in order; `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -81,6 +81,22 @@ CREATE INDEX articles_by_feed_state ON articles (feed_url, state);
 DROP INDEX articles_by_feed;
 ";
 
+/// Version 4: posts still to be written are listed in their own table. Publishing used to flip
+/// `state` from 'pending' to 'published' in the article row, and SQLite rewrites a whole row
+/// (ten kilobytes of html in overflow pages) and three index entries to change one column; now
+/// it deletes one short row. `articles.state` only tells live ('published') from 'tombstone'.
+/// `articles_by_date` goes too: `articles_heads` starts with the same columns, and every index
+/// is written again on each insert.
+const V4: &str = "
+CREATE TABLE pending (
+    id TEXT PRIMARY KEY NOT NULL REFERENCES articles(id)
+) STRICT, WITHOUT ROWID;
+INSERT INTO pending (id) SELECT id FROM articles WHERE state = 'pending';
+UPDATE articles SET state = 'published' WHERE state = 'pending';
+DROP INDEX articles_pending;
+DROP INDEX articles_by_date;
+";
+
 /// Bring `conn` up to [`SCHEMA_VERSION`] in one transaction; refuse a newer database rather
 /// than corrupt it.
 pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
@@ -111,4 +127,75 @@ pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
             .map_err(migrate_err(version))?;
     }
     tx.commit().map_err(migrate_err(SCHEMA_VERSION))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A version-3 store with one pending and one published article, as an older Tidings
+    /// left it.
+    fn version_3() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        conn.execute_batch(
+            "INSERT INTO feeds (url, name) VALUES ('http://f/', 'f');
+             INSERT INTO articles (id, feed_url, title, author, categories, published, updated,
+                                   html, images, content_hash, slug, slug_key, path, state,
+                                   first_seen)
+             VALUES ('a', 'http://f/', 'A', 'x', '[]', 1, 1, '<p>a</p>', '[]', 'h', 'a', 'a',
+                     'a.md', 'pending', 1),
+                    ('b', 'http://f/', 'B', 'x', '[]', 2, 2, '<p>b</p>', '[]', 'h', 'b', 'b',
+                     'b.md', 'published', 1),
+                    ('c', 'http://f/', 'C', 'x', '[]', 3, 3, '', '[]', 'h', 'c', 'c',
+                     'c.md', 'tombstone', 1);",
+        )
+        .unwrap();
+        conn
+    }
+
+    #[test]
+    fn version_4_moves_pending_articles_to_their_own_table() {
+        let mut conn = version_3();
+        migrate(&mut conn, "test.db").unwrap();
+        let pending: Vec<String> = conn
+            .prepare("SELECT id FROM pending")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(pending, ["a"]);
+        let states: Vec<(String, String)> = conn
+            .prepare("SELECT id, state FROM articles ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let states: Vec<(&str, &str)> = states
+            .iter()
+            .map(|(i, s)| (i.as_str(), s.as_str()))
+            .collect();
+        assert_eq!(
+            states,
+            [("a", "published"), ("b", "published"), ("c", "tombstone")]
+        );
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let dropped: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name IN \
+                 ('articles_pending', 'articles_by_date')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(dropped, 0);
+    }
 }
