@@ -203,10 +203,6 @@ fn next_special(bytes: &[u8], from: usize, end: usize, markup: bool) -> Option<u
         .map(|k| from + k)
 }
 
-fn bytes_at(s: &str, i: usize) -> u8 {
-    s.as_bytes().get(i).copied().unwrap_or(0)
-}
-
 /// C0 controls other than tab, newline and carriage return are not allowed anywhere in XML 1.0.
 fn is_forbidden_control(b: u8) -> bool {
     b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')
