@@ -27,6 +27,8 @@ mod tests;
 use lol_html::errors::RewritingError;
 use tidings_model::CleanHtml;
 
+use crate::rewrite::as_text;
+
 pub use postpass::IMG_FIXED_ATTRS;
 pub use route::route_images;
 pub use sanitize::ALLOWED_TAGS;
@@ -64,23 +66,32 @@ pub fn clean(raw_html: &str, base: Option<&str>) -> CleanHtml {
 
 /// [`clean`] that reports a failure instead of degrading.
 pub fn try_clean(raw_html: &str, base: Option<&str>) -> Result<CleanHtml, ContentError> {
-    let pre = prepass::run(raw_html).map_err(|source| ContentError::PrePass {
+    let pre = prepass::run_if_needed(raw_html).map_err(|source| ContentError::PrePass {
         base: describe(base),
         source,
     })?;
-    finish(&pre, base)
+    match pre {
+        Some(pre) => finish(&as_text(&pre), base),
+        None => finish(raw_html, base),
+    }
 }
 
 fn finish(html: &str, base: Option<&str>) -> Result<CleanHtml, ContentError> {
-    let mut sanitized = sanitize::sanitize(html, base.and_then(sanitize::parse_base));
-    if sanitized.contains("<table") {
+    let once = sanitize::sanitize(html, base.and_then(sanitize::parse_base));
+    let once = as_text(&once);
+    if once.contains("<table") {
         // Foster parenting (content misplaced inside a table) builds trees that parse
         // differently once serialized, e.g. `<p><table><div>` gives a div inside a p. One more
         // parse settles them; only articles with tables pay for it. URLs are absolute by now;
         // tidy restores what html5ever's serializer loses (the newline after `<pre>`).
-        sanitized = sanitize::sanitize(&postpass::tidy(&sanitized), None);
+        let twice = sanitize::sanitize(&postpass::tidy(&once), None);
+        return post(&as_text(&twice), base);
     }
-    postpass::run(&sanitized).map_err(|source| ContentError::PostPass {
+    post(&once, base)
+}
+
+fn post(sanitized: &str, base: Option<&str>) -> Result<CleanHtml, ContentError> {
+    postpass::run(sanitized).map_err(|source| ContentError::PostPass {
         base: describe(base),
         source,
     })

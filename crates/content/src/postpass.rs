@@ -128,7 +128,10 @@ fn in_order(a: &str, b: &str) -> bool {
 
 /// Reads `<name( attr="value")*>` as ammonia writes it: the tag's name, and its attributes
 /// (values raw, entities intact) into `attrs`. `None` for anything else.
-fn read_start_tag<'a>(tag: &'a str, attrs: &mut Vec<(&'a str, &'a str)>) -> Option<&'a str> {
+pub(crate) fn read_start_tag<'a>(
+    tag: &'a str,
+    attrs: &mut Vec<(&'a str, &'a str)>,
+) -> Option<&'a str> {
     attrs.clear();
     let inner = tag.strip_prefix('<')?.strip_suffix('>')?;
     let (name, mut rest) = inner.split_at(inner.find(' ').unwrap_or(inner.len()));
@@ -136,8 +139,9 @@ fn read_start_tag<'a>(tag: &'a str, attrs: &mut Vec<(&'a str, &'a str)>) -> Opti
         return None;
     }
     while !rest.is_empty() {
-        let (attr, after) = rest.strip_prefix(' ')?.split_once("=\"")?;
-        let (value, after) = after.split_once('"')?;
+        // Single-byte searches: `split_once("=\"")` sets up a substring searcher every time.
+        let (attr, after) = rest.strip_prefix(' ')?.split_once('=')?;
+        let (value, after) = after.strip_prefix('"')?.split_once('"')?;
         if !is_name(attr) {
             return None;
         }

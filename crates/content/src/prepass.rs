@@ -21,7 +21,7 @@ use lol_html::errors::RewritingError;
 use lol_html::html_content::{ContentType, Element, EndTag, TextChunk};
 use lol_html::{ElementContentHandlers, RewriteStrSettings, Selector};
 
-use crate::rewrite::rewrite;
+use crate::rewrite::{as_text, rewrite_to_bytes};
 
 /// Lazy-loading attributes that hold the real image URL, in order of preference.
 const LAZY_ATTRS: [&str; 8] = [
@@ -58,12 +58,42 @@ fn parse_selector(s: &str) -> Selector {
     s.parse().expect("constant selector parses")
 }
 
-/// Runs the pre-pass over `html`.
+/// Runs the pre-pass over `html`, whatever it holds.
+#[cfg(test)]
 pub fn run(html: &str) -> Result<String, RewritingError> {
-    run_at_depth(html, 0)
+    Ok(crate::rewrite::into_string(&run_at_depth(html, 0)?))
 }
 
-fn run_at_depth(html: &str, depth: u8) -> Result<String, RewritingError> {
+/// Runs the pre-pass over `html` if it has a tag the pre-pass acts on; `None` means `html`
+/// would come out unchanged, as lol_html copies what no handler touches.
+pub fn run_if_needed(html: &str) -> Result<Option<Vec<u8>>, RewritingError> {
+    if !has_candidate_tags(html) {
+        return Ok(None);
+    }
+    run_at_depth(html, 0).map(Some)
+}
+
+/// Whether some `<` is followed by `im` (`img`, `image`) or `noscript`, in any case: a
+/// superset of the tags the selectors match, found without parsing.
+fn has_candidate_tags(html: &str) -> bool {
+    let bytes = html.as_bytes();
+    let mut from = 0;
+    while let Some(i) = html[from..].find('<') {
+        let after = &bytes[from + i + 1..];
+        let starts = |word: &[u8]| {
+            after
+                .get(..word.len())
+                .is_some_and(|b| b.eq_ignore_ascii_case(word))
+        };
+        if starts(b"im") || starts(b"noscript") {
+            return true;
+        }
+        from += i + 1;
+    }
+    false
+}
+
+fn run_at_depth(html: &str, depth: u8) -> Result<Vec<u8>, RewritingError> {
     // Lazy images seen since the last plain image whose `<noscript>` twin may still follow.
     let pending_twins = Cell::new(0usize);
     let noscript_text = Rc::new(RefCell::new(String::new()));
@@ -93,7 +123,7 @@ fn run_at_depth(html: &str, depth: u8) -> Result<String, RewritingError> {
                 let inner = std::mem::take(&mut *text.borrow_mut());
                 // A failure inside drops the fallback content; the outer document goes on.
                 if let Ok(markup) = run_at_depth(&inner, depth + 1) {
-                    end.before(&markup, ContentType::Html);
+                    end.before(&as_text(&markup), ContentType::Html);
                 }
                 Ok(())
             }))
@@ -110,7 +140,7 @@ fn run_at_depth(html: &str, depth: u8) -> Result<String, RewritingError> {
         .with_strict(false)
         .append_element_content_handler((Cow::Borrowed(&SELECTORS.img), img_handler))
         .append_element_content_handler((Cow::Borrowed(&SELECTORS.noscript), noscript_handler));
-    rewrite(html, settings)
+    rewrite_to_bytes(html, settings)
 }
 
 /// Gives `img` its real `src`; returns whether the URL came from a lazy-loading attribute.
@@ -203,6 +233,22 @@ mod tests {
 
     fn pre(html: &str) -> String {
         run(html).expect("pre-pass succeeds")
+    }
+
+    #[test]
+    fn only_html_with_a_candidate_tag_is_rewritten() {
+        for html in [
+            "<p>a</p><IMG src=x>",
+            "<image data-src=/a.jpg>",
+            "<p><NoScript><img src=/a.jpg></noscript>",
+            "<!-- <img src=x> -->",
+        ] {
+            assert!(has_candidate_tags(html), "{html}");
+        }
+        for html in ["<p>图</p>", "a < img", "<i>m</i>", "<nos>", "<", ""] {
+            assert!(!has_candidate_tags(html), "{html}");
+            assert_eq!(run_if_needed(html).expect("pre-pass"), None);
+        }
     }
 
     #[test]

@@ -4,31 +4,46 @@
 //! run, so thousands per article); that was the largest single cost of the content stage. Here
 //! the chunks are gathered as bytes and checked once.
 
+use std::borrow::Cow;
+
 use lol_html::errors::RewritingError;
 use lol_html::{HtmlRewriter, RewriteStrSettings, Settings};
 
 /// Rewrites UTF-8 `html` with `settings` (UTF-8 in and out, no charset switching on `<meta>`).
 pub(crate) fn rewrite(html: &str, settings: RewriteStrSettings) -> Result<String, RewritingError> {
+    Ok(into_string(&rewrite_to_bytes(html, settings)?))
+}
+
+/// [`rewrite`], leaving the output as bytes for [`as_text`] to read without a copy.
+pub(crate) fn rewrite_to_bytes(
+    html: &str,
+    settings: RewriteStrSettings,
+) -> Result<Vec<u8>, RewritingError> {
     let mut out = Vec::with_capacity(html.len() + html.len() / 8);
     let mut rewriter = HtmlRewriter::new(Settings::from(settings), |chunk: &[u8]| {
         out.extend_from_slice(chunk);
     });
     rewriter.write(html.as_bytes())?;
     rewriter.end()?;
-    Ok(into_string(&out))
+    Ok(out)
 }
 
-/// `bytes` as a `String`. They are UTF-8 whenever the input and every inserted string are, which
+/// `bytes` as text. They are UTF-8 whenever the input and every inserted string are, which
 /// they are; a broken sequence would come out as U+FFFD, as `rewrite_str` does it.
 ///
 /// simdutf8 checks Chinese text many times faster than `std::str::from_utf8`, whose fast path
-/// is for ASCII; copying the checked bytes costs less than checking them again in
+/// is for ASCII.
+pub(crate) fn as_text(bytes: &[u8]) -> Cow<'_, str> {
+    match simdutf8::basic::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// [`as_text`], owned: copying the checked bytes costs less than checking them again in
 /// `String::from_utf8`.
 pub(crate) fn into_string(bytes: &[u8]) -> String {
-    match simdutf8::basic::from_utf8(bytes) {
-        Ok(text) => text.to_owned(),
-        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
-    }
+    as_text(bytes).into_owned()
 }
 
 #[cfg(test)]

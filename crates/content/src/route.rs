@@ -1,4 +1,10 @@
 //! Rendering-time image routing: canonical `src` → policy URL.
+//!
+//! Canonical clean HTML is ammonia's serialization after the post-pass, so its tags can be
+//! read by a plain scan (see [`crate::postpass`]): routing splices the new value into each
+//! `<img>`'s `src` and copies everything else. HTML that is not of that shape (a tag outside
+//! the allowlist, an odd attribute, a stray `<`) goes through lol_html instead, which gives
+//! the same bytes on canonical HTML (a property test compares them).
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -6,11 +12,11 @@ use std::sync::LazyLock;
 use lol_html::errors::RewritingError;
 use lol_html::html_content::Element;
 use lol_html::{ElementContentHandlers, RewriteStrSettings, Selector};
-
-use crate::rewrite::rewrite;
 use tidings_model::image::ImagePolicy;
 
-use crate::postpass::{decode_attribute, encode_attribute};
+use crate::postpass::{decode_attribute, encode_attribute, read_start_tag};
+use crate::rewrite::rewrite;
+use crate::sanitize::ALLOWED_TAGS;
 
 static IMG_WITH_SRC: LazyLock<Selector> =
     LazyLock::new(|| "img[src]".parse().expect("constant selector"));
@@ -23,10 +29,61 @@ pub fn route_images(clean_html: &str, policy: &ImagePolicy) -> String {
     if *policy == ImagePolicy::Direct {
         return clean_html.to_string();
     }
-    route(clean_html, policy).unwrap_or_else(|_| clean_html.to_string())
+    if let Some(routed) = route_in_scan(clean_html, policy) {
+        return routed;
+    }
+    route_with_lol_html(clean_html, policy).unwrap_or_else(|_| clean_html.to_string())
 }
 
-fn route(clean_html: &str, policy: &ImagePolicy) -> Result<String, RewritingError> {
+/// Routing by a scan of the tags; `None` if a tag is not of canonical shape.
+pub(crate) fn route_in_scan(clean_html: &str, policy: &ImagePolicy) -> Option<String> {
+    let mut out = String::with_capacity(clean_html.len() + clean_html.len() / 8);
+    let mut attrs = Vec::new();
+    let mut rest = clean_html;
+    while let Some(lt) = rest.find('<') {
+        let gt = lt + rest[lt..].find('>')?;
+        out.push_str(&rest[..lt]);
+        let tag = &rest[lt..=gt];
+        rest = &rest[gt + 1..];
+        if let Some(name) = tag.strip_prefix("</") {
+            allowed(name.strip_suffix('>')?)?;
+            out.push_str(tag);
+            continue;
+        }
+        let name = read_start_tag(tag, &mut attrs)?;
+        allowed(name)?;
+        match attrs.iter().find(|(n, _)| *n == "src") {
+            Some((_, src)) if name == "img" => {
+                // The value is a slice of the tag: copy around it.
+                let at = src.as_ptr() as usize - tag.as_ptr() as usize;
+                out.push_str(&tag[..at]);
+                out.push_str(&encode_attribute(&policy.apply(&decode_attribute(src))));
+                out.push_str(&tag[at + src.len()..]);
+            }
+            _ => out.push_str(tag),
+        }
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// Whether `name` is of the allowlist: none of those is parsed as raw text or foreign content,
+/// so a scan reads its tags as any HTML parser does.
+fn allowed(name: &str) -> Option<()> {
+    SORTED_TAGS.binary_search(&name).ok().map(|_| ())
+}
+
+/// [`ALLOWED_TAGS`] sorted: a linear search per tag was most of the scan's time.
+static SORTED_TAGS: LazyLock<Vec<&str>> = LazyLock::new(|| {
+    let mut tags = ALLOWED_TAGS.to_vec();
+    tags.sort_unstable();
+    tags
+});
+
+pub(crate) fn route_with_lol_html(
+    clean_html: &str,
+    policy: &ImagePolicy,
+) -> Result<String, RewritingError> {
     let handler = ElementContentHandlers::default().element(|el: &mut Element| {
         if let Some(src) = el.get_attribute("src") {
             let routed = policy.apply(&decode_attribute(&src));

@@ -15,7 +15,6 @@ use ammonia::{Builder, UrlRelative};
 use url::Url;
 
 use crate::prepass::is_placeholder;
-use crate::rewrite::into_string;
 
 /// Elements kept (without their attributes unless listed below).
 #[rustfmt::skip]
@@ -56,8 +55,9 @@ thread_local! {
     static BASE: RefCell<Option<Url>> = const { RefCell::new(None) };
 }
 
-/// Sanitizes `html`, resolving relative URLs against `base`.
-pub fn sanitize(html: &str, base: Option<Url>) -> String {
+/// Sanitizes `html`, resolving relative URLs against `base`. The result is ammonia's
+/// serialization as bytes, for [`crate::rewrite::as_text`] to read without a copy.
+pub fn sanitize(html: &str, base: Option<Url>) -> Vec<u8> {
     let document = {
         let _base = BaseGuard::set(base);
         BUILDER.clean(html)
@@ -66,7 +66,7 @@ pub fn sanitize(html: &str, base: Option<Url>) -> String {
     let mut out = Vec::with_capacity(html.len());
     // Writing to a Vec cannot fail.
     let _ = document.write_to(&mut out);
-    into_string(&out)
+    out
 }
 
 /// Parses a caller-supplied base; only absolute http(s) URLs can be bases.

@@ -9,8 +9,11 @@ use std::cell::RefCell;
 use lol_html::html_content::Element;
 use lol_html::{element, rewrite_str, RewriteStrSettings};
 
+use tidings_model::image::ImagePolicy;
+
 use crate::postpass::{self, decode_attribute};
-use crate::{clean, prepass, sanitize, ALLOWED_TAGS};
+use crate::rewrite::as_text;
+use crate::{clean, prepass, route, sanitize, ALLOWED_TAGS};
 
 /// One element of cleaned output: its name and decoded attributes, in document order.
 #[derive(Debug)]
@@ -123,6 +126,7 @@ pub fn violation(html: &str, base: Option<&str>) -> Option<String> {
 pub fn scan_differs(html: &str, base: Option<&str>) -> Option<String> {
     let pre = prepass::run(html).unwrap_or_else(|_| html.to_string());
     let sanitized = sanitize::sanitize(&pre, base.and_then(sanitize::parse_base));
+    let sanitized = as_text(&sanitized);
     let slow = postpass::run_with_lol_html(&sanitized).expect("lol_html post-pass");
     match postpass::run_in_scan(&sanitized) {
         None => Some(format!("scan gave up on {sanitized:?}")),
@@ -132,4 +136,27 @@ pub fn scan_differs(html: &str, base: Option<&str>) -> Option<String> {
         )),
         Some(_) => None,
     }
+}
+
+/// Whether routing `html` by a scan disagrees with routing it through lol_html (a scan that
+/// gives up agrees: lol_html is what runs then). With `canonical`, giving up is a difference.
+pub fn route_differs(html: &str, canonical: bool) -> Option<String> {
+    let policies = [
+        ImagePolicy::Template("https://p.example/?u={url_encoded}&x={url}".into()),
+        ImagePolicy::Builtin {
+            public_url: "https://img.example/".into(),
+            key: b"k".to_vec(),
+        },
+    ];
+    for policy in &policies {
+        let slow = route::route_with_lol_html(html, policy).expect("lol_html routing");
+        match route::route_in_scan(html, policy) {
+            None if canonical => return Some(format!("scan gave up on {html:?}")),
+            Some(fast) if fast != slow => {
+                return Some(format!("scan {fast:?}\nlol_html {slow:?}"));
+            }
+            _ => {}
+        }
+    }
+    None
 }

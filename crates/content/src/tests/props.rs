@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::{listed_images, scan_differs, violation};
+use super::{listed_images, route_differs, scan_differs, violation};
 use crate::clean;
 
 #[rustfmt::skip]
@@ -113,6 +113,26 @@ proptest! {
         let base = with_base.then_some("https://news.example.com/a/b.html");
         if let Some(why) = scan_differs(&html, base) {
             prop_assert!(false, "input {html:?}: {why}");
+        }
+    }
+
+    #[test]
+    fn routing_by_scan_matches_lol_html(html in soup(), with_base in any::<bool>()) {
+        let base = with_base.then_some("https://news.example.com/a/b.html");
+        let clean = clean(&html, base);
+        if let Some(why) = route_differs(&clean.html, true) {
+            prop_assert!(false, "input {html:?}: {why}");
+        }
+        // Tag soup that is not canonical is either read alike or left to lol_html.
+        if let Some(why) = route_differs(&html, false) {
+            prop_assert!(false, "raw input {html:?}: {why}");
+        }
+    }
+
+    #[test]
+    fn html_the_pre_pass_skips_is_html_it_would_not_change(html in soup()) {
+        if crate::prepass::run_if_needed(&html).expect("pre-pass").is_none() {
+            prop_assert_eq!(crate::prepass::run(&html).expect("pre-pass"), html);
         }
     }
 }

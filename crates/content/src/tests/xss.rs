@@ -2,7 +2,7 @@
 //! is parsed back and checked by `violation` (allowlist, no on*/style/id/srcset, URL schemes,
 //! image attributes, idempotence).
 
-use super::{elements, listed_images, scan_differs, violation};
+use super::{elements, listed_images, route_differs, scan_differs, violation};
 use crate::clean;
 
 const VECTORS: &[&str] = &[
@@ -134,11 +134,18 @@ fn every_vector_comes_out_safe_and_stable() {
 }
 
 #[test]
-fn every_vector_takes_the_scan_post_pass_with_the_lol_html_result() {
+fn every_vector_takes_the_scans_with_the_lol_html_results() {
     for base in [None, Some("https://news.example.com/a/page.html")] {
         for v in VECTORS {
             if let Some(why) = scan_differs(v, base) {
                 panic!("vector {v:?} (base {base:?}): {why}");
+            }
+            let clean = clean(v, base);
+            if let Some(why) = route_differs(&clean.html, true) {
+                panic!("vector {v:?} (base {base:?}) routed: {why}");
+            }
+            if let Some(why) = route_differs(v, false) {
+                panic!("raw vector {v:?} routed: {why}");
             }
         }
     }
