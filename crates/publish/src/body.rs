@@ -17,8 +17,15 @@ pub fn hexo_body(html: &str) -> String {
     let mut pre_depth = 0usize;
     let mut line_start = out.len();
     let mut copied = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
+    let mut next = 0;
+    // Only these four bytes matter; the text between them is skipped in a tight loop.
+    while let Some(k) = bytes[next..]
+        .iter()
+        .position(|&b| matches!(b, b'<' | b'{' | b'\n' | b'\r'))
+    {
+        let i = next + k;
+        next = i + 1;
+        match bytes[i] {
             b'<' if starts_tag(&html[i..], "<pre") => pre_depth += 1,
             b'<' if starts_tag(&html[i..], "</pre") => pre_depth = pre_depth.saturating_sub(1),
             b'{' if matches!(bytes.get(i + 1), Some(b'{' | b'%' | b'#')) => {
