@@ -100,10 +100,10 @@ impl<'de> Deserialize<'de> for Key {
 }
 
 fn parse_key(hex: &str) -> Option<Key> {
-    let digit = |c: u8| {
-        HEX.iter()
-            .position(|&h| h == c)
-            .and_then(|d| u8::try_from(d).ok())
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
     };
     let bytes = hex.as_bytes();
     if bytes.len() != 64 {
@@ -233,7 +233,12 @@ pub(crate) fn execute(
             &wanted,
         )?,
     };
+    // Old files this build makes again: when that is all of them, none is left to remove.
+    let mut kept = 0;
     for ((job, fresh), written) in plan.jobs.iter_mut().zip(fresh).zip(written) {
+        if fresh.is_some() || old.files.contains_key(&job.file) {
+            kept += 1;
+        }
         let record = match (fresh, written) {
             (_, Some((true, record))) => {
                 report.written += 1;
@@ -248,9 +253,13 @@ pub(crate) fn execute(
         };
         new.files.insert(std::mem::take(&mut job.file), record);
     }
-    report.removed = remove_stale(out, &old, &new);
-    // A build that changed nothing leaves the manifest alone without serializing it again.
-    let same = report.written == 0 && new.files == old.files && new.texts == old.texts;
+    let all_kept = kept == old.files.len();
+    if !all_kept {
+        report.removed = remove_stale(out, &old, &new);
+    }
+    // A build that changed nothing leaves the manifest alone without serializing it again:
+    // every file was fresh (its record is the old one) and every old file is still made.
+    let same = stale.is_empty() && all_kept && new.texts == old.texts;
     let path = out.join(MANIFEST);
     if !same || !path.is_file() {
         let bytes = serde_json::to_vec(&new).unwrap_or_default();
