@@ -99,7 +99,10 @@ fn main() {
     println!("best of {rounds} rounds (cpu µs/article):");
     let names = ["clean", "route_images (template)", "route_images (builtin)"];
     for (name, cpu) in names.iter().zip(best) {
-        println!("  {name:<24} {:>6.1}", cpu.as_secs_f64() * 1e6 / articles.len() as f64);
+        println!(
+            "  {name:<24} {:>6.1}",
+            cpu.as_secs_f64() * 1e6 / articles.len() as f64
+        );
     }
     println!("load average {}", load_average());
 }
