@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::StoreError;
 
 /// Migrations in order; `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -95,6 +95,12 @@ INSERT INTO pending (id) SELECT id FROM articles WHERE state = 'pending';
 UPDATE articles SET state = 'published' WHERE state = 'pending';
 DROP INDEX articles_pending;
 DROP INDEX articles_by_date;
+";
+
+/// Version 5: new bodies go lz4-compressed into `body` (see `pack` in sqlite.rs) and `html`
+/// is left empty; rows from before keep their text in `html` and are read from there.
+const V5: &str = "
+ALTER TABLE articles ADD COLUMN body BLOB;
 ";
 
 /// Bring `conn` up to [`SCHEMA_VERSION`] in one transaction; refuse a newer database rather

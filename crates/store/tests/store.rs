@@ -588,3 +588,82 @@ fn feed_counts_never_read_the_article_rows() {
         "{plan}"
     );
 }
+
+/// Direct access to the file, for what the API never does: damage, old rows.
+fn raw(dir: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(dir.join("state.db")).unwrap()
+}
+
+#[test]
+fn bodies_are_stored_compressed_and_read_back_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    let mut a = article("z1", "2022-01-23T15:27:25Z");
+    a.html = "<p>缆车沿着山脊缓缓上行，游客在车厢里看云。</p>\n".repeat(200);
+    store
+        .stage(&ok("200"), vec![staged(a.clone(), "z")])
+        .unwrap();
+    let (html, packed): (String, Vec<u8>) = raw(dir.path())
+        .query_row("SELECT html, body FROM articles WHERE id = 'z1'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert!(html.is_empty());
+    assert!(packed.len() * 4 < a.html.len(), "{} bytes", packed.len());
+    assert_eq!(store.article_html("z1").unwrap(), Some(a.html.clone()));
+    assert_eq!(all(&store)[0].article.html, a.html);
+    assert_eq!(store.pending().unwrap()[0].article.html, a.html);
+}
+
+#[test]
+fn rows_from_before_compression_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    store
+        .stage(
+            &ok("200"),
+            vec![staged(article("o1", "2022-01-23T15:27:25Z"), "o")],
+        )
+        .unwrap();
+    // How a version-4 store left its rows: text in `html`, no `body`.
+    raw(dir.path())
+        .execute(
+            "UPDATE articles SET html = '<p>旧的正文</p>', body = NULL WHERE id = 'o1'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(
+        store.article_html("o1").unwrap().as_deref(),
+        Some("<p>旧的正文</p>")
+    );
+    assert_eq!(all(&store)[0].article.html, "<p>旧的正文</p>");
+}
+
+#[test]
+fn a_damaged_body_is_a_named_error_not_a_huge_allocation() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    store
+        .stage(
+            &ok("200"),
+            vec![staged(article("d1", "2022-01-23T15:27:25Z"), "d")],
+        )
+        .unwrap();
+    // A size field of 4 GiB - 1 followed by garbage.
+    raw(dir.path())
+        .execute(
+            "UPDATE articles SET body = x'FFFFFFFF0102030405' WHERE id = 'd1'",
+            [],
+        )
+        .unwrap();
+    let err = store.article_html("d1").unwrap_err().to_string();
+    assert!(err.contains("d1") && err.contains("body"), "{err}");
+    raw(dir.path())
+        .execute(
+            "UPDATE articles SET body = x'0A000000FF' WHERE id = 'd1'",
+            [],
+        )
+        .unwrap();
+    let err = store.article_html("d1").unwrap_err().to_string();
+    assert!(err.contains("d1"), "{err}");
+}
