@@ -671,15 +671,13 @@ fn category_tree(heads: &[Head]) -> BTreeMap<Vec<String>, Node> {
                 .entry(c.as_str())
                 .or_insert_with(|| category_segment(c));
             segs.push(seg.clone());
+            // Looked up before inserting: `entry` would want a copy of the path every time.
             if !tree.contains_key(&segs) {
-                let name = c.clone();
-                tree.insert(
-                    segs.clone(),
-                    Node {
-                        name,
-                        ids: Vec::new(),
-                    },
-                );
+                let node = Node {
+                    name: c.clone(),
+                    ids: Vec::new(),
+                };
+                tree.insert(segs.clone(), node);
             }
             let Some(node) = tree.get_mut(&segs) else {
                 continue;
