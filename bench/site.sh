@@ -111,3 +111,10 @@ for r in $(seq "$rounds"); do
     build "20 new"
     build "nothing new"
 done
+# What a build reads and writes besides the pages: the manifest, the recorded article texts
+# (one file per shard of 1,000 articles), the search index and sitemap shards.
+kb() { du -ck "$@" 2>/dev/null | tail -1 | cut -f1; }
+echo "# manifest $(kb public/.tidings-build.json) kB;" \
+    "texts $(kb public/.tidings-texts/*) kB in $(find public/.tidings-texts -type f | wc -l) files;" \
+    "search $(kb public/search.json public/search/*.json) kB in $(find public/search -name '*.json' | wc -l) shards;" \
+    "sitemap $(kb public/sitemap.xml public/sitemap/*) kB"
