@@ -64,6 +64,8 @@ fn big_blog(server: &Server) -> Blog {
 fn spawn_sync(blog: &Blog) -> Child {
     Command::new(env!("CARGO_BIN_EXE_tidings"))
         .arg("sync")
+        // Flush every few posts, so kills also land while a flush runs in the background.
+        .env("TIDINGS_FLUSH_EVERY", "7")
         .current_dir(blog.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -134,6 +134,7 @@ pub async fn sync(
     let (tx, rx) = mpsc::channel::<FeedResult>(8);
     let writes = Writes::new(target.clone());
     let writer_progress = progress.clone();
+    let checkpoints = store.checkpoint_in_background()?;
     let writer =
         tokio::task::spawn_blocking(move || write_results(store, writes, rx, &*writer_progress));
     // Feeds between fetch and store: bounds memory whatever the feed count (each holds its
@@ -161,6 +162,7 @@ pub async fn sync(
     let mut tally = writer
         .await
         .map_err(|e| EngineError::Config(format!("the writer thread stopped: {e}")))??;
+    drop(checkpoints);
     progress.end();
     report.feeds_ok = tally.ok;
     report.feeds_deferred = tally.deferred;
@@ -407,8 +409,18 @@ struct Tally {
 }
 
 /// Posts written between two flushes. A flush costs one `syncfs`; a crash costs at most this
-/// many posts re-rendered (and found identical) by the next run.
+/// many posts (twice this while a flush runs) re-rendered, and found identical, by the next run.
 const FLUSH_EVERY: usize = 5000;
+
+/// [`FLUSH_EVERY`], unless `TIDINGS_FLUSH_EVERY` says otherwise: the crash tests set it low so
+/// that their small fixtures go through many flushes.
+fn flush_every() -> usize {
+    std::env::var("TIDINGS_FLUSH_EVERY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(FLUSH_EVERY)
+}
 
 /// One feed's posts, rendered and written on the blocking pool while the writer stores the
 /// next feed: rendering (image routing, front matter) and file creation are most of the
@@ -425,6 +437,8 @@ struct Writes {
     posts: usize,
     /// Written posts whose rows are still pending, until the next flush.
     unflushed: Vec<String>,
+    /// The flush running in the background, if any: it answers with the ids it made durable.
+    syncing: Option<std::sync::mpsc::Receiver<Result<Vec<String>, EngineError>>>,
 }
 
 /// A finished write job: the ids written, or the error that stopped it.
@@ -445,6 +459,7 @@ impl Writes {
             outstanding: 0,
             posts: 0,
             unflushed: Vec::new(),
+            syncing: None,
         }
     }
 
@@ -472,38 +487,108 @@ impl Writes {
         Ok(())
     }
 
-    /// Waits for every job; a feed whose posts could not be written becomes a failure (its
-    /// rows stay pending and the next run finishes them).
+    /// Waits for every job.
     fn wait_all(&mut self, store: &mut SqliteStore, tally: &mut Tally) -> Result<(), EngineError> {
         while self.outstanding > 0 {
             let Ok(done) = self.done_rx.recv() else {
                 return Err(EngineError::Config("a post writer stopped".into()));
             };
-            self.outstanding -= 1;
-            match done.result {
-                Ok(ids) => {
-                    tally.ok += 1;
-                    self.unflushed.extend(ids);
-                }
-                Err(e @ EngineError::Publish { .. }) => {
-                    let cause = e.to_string();
-                    let feed = done.feed;
-                    store.record_failure(&feed.url, &feed.name, &cause, None)?;
-                    tally.failures.push(FeedFailure {
-                        name: feed.name,
-                        url: feed.url,
-                        cause,
-                    });
-                }
-                Err(e) => return Err(e),
-            }
+            self.finished(done, store, tally)?;
         }
+        Ok(())
+    }
+
+    /// Takes in the jobs that are done, without waiting for the others.
+    fn collect_done(
+        &mut self,
+        store: &mut SqliteStore,
+        tally: &mut Tally,
+    ) -> Result<(), EngineError> {
+        while let Ok(done) = self.done_rx.try_recv() {
+            self.finished(done, store, tally)?;
+        }
+        Ok(())
+    }
+
+    /// A feed whose posts could not be written becomes a failure (its rows stay pending and
+    /// the next run finishes them).
+    fn finished(
+        &mut self,
+        done: Written,
+        store: &mut SqliteStore,
+        tally: &mut Tally,
+    ) -> Result<(), EngineError> {
+        self.outstanding -= 1;
+        match done.result {
+            Ok(ids) => {
+                tally.ok += 1;
+                self.unflushed.extend(ids);
+            }
+            Err(e @ EngineError::Publish { .. }) => {
+                let cause = e.to_string();
+                let feed = done.feed;
+                store.record_failure(&feed.url, &feed.name, &cause, None)?;
+                tally.failures.push(FeedFailure {
+                    name: feed.name,
+                    url: feed.url,
+                    cause,
+                });
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// Marks published what the background flush made durable, once it has; with `wait`,
+    /// waits for it.
+    fn reap(&mut self, store: &mut SqliteStore, wait: bool) -> Result<(), EngineError> {
+        let Some(syncing) = &self.syncing else {
+            return Ok(());
+        };
+        let answer = if wait {
+            syncing.recv().ok()
+        } else {
+            match syncing.try_recv() {
+                Err(std::sync::mpsc::TryRecvError::Empty) => return Ok(()),
+                answer => answer.ok(),
+            }
+        };
+        self.syncing = None;
+        let ids =
+            answer.ok_or_else(|| EngineError::Config("the flush thread stopped".into()))??;
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        store.mark_published(&ids)?;
+        Ok(())
+    }
+
+    /// Makes the posts written so far durable on the blocking pool while the run goes on,
+    /// then (in [`Writes::reap`]) marks them published. A flush waits on the disk for a
+    /// quarter of a second or more; the writer used to stop for it.
+    fn flush_in_background(
+        &mut self,
+        store: &mut SqliteStore,
+        tally: &mut Tally,
+    ) -> Result<(), EngineError> {
+        self.collect_done(store, tally)?;
+        self.reap(store, false)?;
+        if self.syncing.is_some() || self.unflushed.is_empty() {
+            return Ok(());
+        }
+        self.posts = 0;
+        let ids = std::mem::take(&mut self.unflushed);
+        let (answer, syncing) = std::sync::mpsc::channel();
+        let target = self.target.clone();
+        self.runtime.spawn_blocking(move || {
+            let _ = answer.send(target.flush().map(|()| ids));
+        });
+        self.syncing = Some(syncing);
         Ok(())
     }
 
     /// Waits for the writes, makes them durable, then marks them published: the order that
     /// makes a post published in the store certain to be whole on disk.
     fn flush(&mut self, store: &mut SqliteStore, tally: &mut Tally) -> Result<(), EngineError> {
+        self.reap(store, true)?;
         self.wait_all(store, tally)?;
         self.posts = 0;
         if self.unflushed.is_empty() {
@@ -526,6 +611,7 @@ fn write_results(
     progress: &dyn Progress,
 ) -> Result<Tally, EngineError> {
     let mut tally = Tally::default();
+    let flush_every = flush_every();
     while let Some(result) = rx.blocking_recv() {
         match result {
             FeedResult::Deferred => tally.deferred += 1,
@@ -551,8 +637,8 @@ fn write_results(
                 progress.feed_done(&feed.name, true);
                 let stored = stage_feed(&mut store, &writes.target, &ok, articles, &mut tally)?;
                 writes.start(feed, stored)?;
-                if writes.posts >= FLUSH_EVERY {
-                    writes.flush(&mut store, &mut tally)?;
+                if writes.posts >= flush_every {
+                    writes.flush_in_background(&mut store, &mut tally)?;
                 }
             }
         }

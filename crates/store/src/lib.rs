@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use tidings_model::Article;
 
 pub use schema::SCHEMA_VERSION;
-pub use sqlite::SqliteStore;
+pub use sqlite::{Checkpointer, SqliteStore};
 
 /// Underlying backend error, boxed so the public API does not depend on the backend crate.
 pub type BackendError = Box<dyn std::error::Error + Send + Sync + 'static>;

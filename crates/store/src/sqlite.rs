@@ -1,7 +1,9 @@
 //! [`Store`] on SQLite (WAL, one file).
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -73,11 +75,33 @@ const FEED_STATE_COLUMNS: &str = "url, name, etag, last_modified, last_status, l
      consecutive_failures, retry_after, last_ok, \
      (SELECT COUNT(*) FROM articles a WHERE a.feed_url = feeds.url AND a.state != 'tombstone')";
 
+/// How often the background checkpointer runs.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Runs WAL checkpoints on a thread while it lives; see
+/// [`SqliteStore::checkpoint_in_background`].
+#[derive(Default)]
+pub struct Checkpointer {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
     conn: Connection,
     /// For error messages.
     name: String,
+    /// The file, for a second connection; `None` in memory.
+    path: Option<PathBuf>,
 }
 
 impl SqliteStore {
@@ -85,7 +109,9 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let name = path.display().to_string();
         let conn = Connection::open(path).map_err(open_err(&name))?;
-        Self::setup(conn, name)
+        let mut store = Self::setup(conn, name)?;
+        store.path = Some(path.to_path_buf());
+        Ok(store)
     }
 
     /// A private database that lives as long as the value; for tests and dry runs.
@@ -113,7 +139,44 @@ impl SqliteStore {
         .map_err(open_err(&name))?;
         conn.set_prepared_statement_cache_capacity(64);
         crate::schema::migrate(&mut conn, &name)?;
-        Ok(SqliteStore { conn, name })
+        Ok(SqliteStore {
+            conn,
+            name,
+            path: None,
+        })
+    }
+
+    /// Moves WAL checkpoints off this connection onto a thread of their own, for as long as
+    /// the returned value lives. A checkpoint fsyncs the log and the database; done by the
+    /// connection that commits, those waits stalled a cold sync's single writer for about two
+    /// seconds. The thread checkpoints what it can without waiting for readers or writers, a
+    /// few times a second, and once more when dropped.
+    pub fn checkpoint_in_background(&mut self) -> Result<Checkpointer, StoreError> {
+        let Some(path) = self.path.clone() else {
+            return Ok(Checkpointer::default());
+        };
+        let conn = Connection::open(&path).map_err(open_err(&self.name))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(open_err(&self.name))?;
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(open_err(&self.name))?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || loop {
+            let last = !matches!(
+                stopped.recv_timeout(CHECKPOINT_EVERY),
+                Err(mpsc::RecvTimeoutError::Timeout)
+            );
+            // A failed checkpoint leaves the log longer, nothing worse; the next one retries.
+            let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            if last {
+                break;
+            }
+        });
+        Ok(Checkpointer {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
     }
 
     /// Mark `ids` as pruned: they keep their slug forever and are never staged again.

@@ -667,3 +667,46 @@ fn a_damaged_body_is_a_named_error_not_a_huge_allocation() {
     let err = store.article_html("d1").unwrap_err().to_string();
     assert!(err.contains("d1"), "{err}");
 }
+
+/// `n` articles of about 8 KB of text that does not compress.
+fn bulky(n: usize) -> Vec<Staged> {
+    let mut x: u32 = 12345;
+    (0..n)
+        .map(|i| {
+            let mut a = article(&format!("bulk{i}"), "2022-01-23T15:27:25Z");
+            a.html = (0..2700)
+                .map(|_| {
+                    x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    char::from_u32(0x4E00 + (x >> 16) % 20_000).unwrap()
+                })
+                .collect();
+            staged(a, &format!("bulk-{i}"))
+        })
+        .collect()
+}
+
+fn main_file_len(dir: &Path) -> u64 {
+    std::fs::metadata(dir.join("state.db")).unwrap().len()
+}
+
+#[test]
+fn the_background_checkpointer_copies_the_log_into_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    // Without it, 2 MB stay in the log: SQLite checkpoints on its own only after 32 MB.
+    store.stage(&ok("200"), bulky(250)).unwrap();
+    assert!(main_file_len(dir.path()) < 1 << 20);
+    let checkpointer = store.checkpoint_in_background().unwrap();
+    store.stage(&ok("200"), bulky(250)).unwrap();
+    drop(checkpointer);
+    assert!(
+        main_file_len(dir.path()) > 2 << 20,
+        "{} bytes",
+        main_file_len(dir.path())
+    );
+    // The store goes on working, and the data reads back.
+    assert_eq!(all(&store).len(), 250);
+    // In memory there is no log: nothing to do, no thread.
+    let mut memory = SqliteStore::open_in_memory().unwrap();
+    drop(memory.checkpoint_in_background().unwrap());
+}
