@@ -326,6 +326,10 @@ fn parse_zone(s: &str) -> Option<Zone> {
 
 /// `8`, `08`, `0800`, `08:00`, `8:00` → seconds.
 fn numeric_offset(s: &str) -> Option<i32> {
+    // ASCII only from here on, so the byte splits below fall on character boundaries.
+    if !s.bytes().all(|b| b.is_ascii_digit() || b == b':') {
+        return None;
+    }
     let (hours, minutes) = match s.split_once(':') {
         Some((h, m)) => (h, m),
         None if s.len() <= 2 => (s, "0"),
@@ -401,6 +405,20 @@ mod tests {
 
     fn at(s: &str, tz: &str) -> Option<String> {
         parse_date(s, &zone(tz)).map(|t| t.to_string())
+    }
+
+    #[test]
+    fn offsets_of_wide_characters_are_refused_not_split() {
+        // Four bytes, or three, like `0800` or `800`, but one character: found by proptest.
+        for s in [
+            "Sun, 23 Jan 2022 15:27:25 +\u{10F77}",
+            "Sun, 23 Jan 2022 15:27:25 -经",
+            "2022-01-23T15:27:25+\u{10F77}",
+        ] {
+            assert_eq!(at(s, "UTC"), None, "{s}");
+        }
+        assert_eq!(numeric_offset("\u{10F77}"), None);
+        assert_eq!(numeric_offset("0800"), Some(8 * 3600));
     }
 
     #[test]
