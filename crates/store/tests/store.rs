@@ -589,6 +589,15 @@ fn feed_counts_never_read_the_article_rows() {
     );
 }
 
+/// A store on disk holding one article, `id`, for tests that then change its row by hand.
+fn one_article(id: &str) -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    let a = article(id, "2022-01-23T15:27:25Z");
+    store.stage(&ok("200"), vec![staged(a, id)]).unwrap();
+    (dir, store)
+}
+
 /// Direct access to the file, for what the API never does: damage, old rows.
 fn raw(dir: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(dir.join("state.db")).unwrap()
@@ -617,14 +626,7 @@ fn bodies_are_stored_compressed_and_read_back_exactly() {
 
 #[test]
 fn rows_from_before_compression_still_read() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(dir.path());
-    store
-        .stage(
-            &ok("200"),
-            vec![staged(article("o1", "2022-01-23T15:27:25Z"), "o")],
-        )
-        .unwrap();
+    let (dir, store) = one_article("o1");
     // How a version-4 store left its rows: text in `html`, no `body`.
     raw(dir.path())
         .execute(
@@ -641,14 +643,7 @@ fn rows_from_before_compression_still_read() {
 
 #[test]
 fn a_damaged_body_is_a_named_error_not_a_huge_allocation() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(dir.path());
-    store
-        .stage(
-            &ok("200"),
-            vec![staged(article("d1", "2022-01-23T15:27:25Z"), "d")],
-        )
-        .unwrap();
+    let (dir, store) = one_article("d1");
     // A size field of 4 GiB - 1 followed by garbage.
     raw(dir.path())
         .execute(
