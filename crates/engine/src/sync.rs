@@ -612,7 +612,20 @@ fn write_results(
 ) -> Result<Tally, EngineError> {
     let mut tally = Tally::default();
     let flush_every = flush_every();
-    while let Some(result) = rx.blocking_recv() {
+    let mut batch = Vec::new();
+    loop {
+        let result = match rx.try_recv() {
+            Ok(result) => result,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                // Nothing waiting: commit now rather than sit on stored but unwritten feeds.
+                commit_and_write(&mut store, &mut writes, &mut batch)?;
+                match rx.blocking_recv() {
+                    Some(result) => result,
+                    None => break,
+                }
+            }
+            Err(mpsc::error::TryRecvError::Disconnected) => break,
+        };
         match result {
             FeedResult::Deferred => tally.deferred += 1,
             FeedResult::Failed {
@@ -635,16 +648,41 @@ fn write_results(
             }
             FeedResult::Fetched { feed, ok, articles } => {
                 progress.feed_done(&feed.name, true);
+                store.begin_batch()?;
                 let stored = stage_feed(&mut store, &writes.target, &ok, articles, &mut tally)?;
-                writes.start(feed, stored)?;
+                batch.push((feed, stored));
+                if batch.len() >= BATCH_FEEDS {
+                    commit_and_write(&mut store, &mut writes, &mut batch)?;
+                }
                 if writes.posts >= flush_every {
                     writes.flush_in_background(&mut store, &mut tally)?;
                 }
             }
         }
     }
+    commit_and_write(&mut store, &mut writes, &mut batch)?;
     writes.flush(&mut store, &mut tally)?;
     Ok(tally)
+}
+
+/// Feeds stored in one transaction at most. One commit per feed wrote the index pages that
+/// neighbouring feeds share again and again; a batch is also what a crash can cost (it is
+/// fetched and stored again by the next run).
+const BATCH_FEEDS: usize = 16;
+
+/// Commits the stored feeds, then starts writing their posts: a post file is written only
+/// once its row (and the slug in its name) is committed, so a crash never leaves a file the
+/// store does not know.
+fn commit_and_write(
+    store: &mut SqliteStore,
+    writes: &mut Writes,
+    batch: &mut Vec<(Feed, Vec<StoredArticle>)>,
+) -> Result<(), EngineError> {
+    store.commit_batch()?;
+    for (feed, stored) in batch.drain(..) {
+        writes.start(feed, stored)?;
+    }
+    Ok(())
 }
 
 /// Stores one feed's articles in one transaction and returns the new and changed ones, with

@@ -192,23 +192,66 @@ impl SqliteStore {
 
     /// Runs each statement of `sqls` for every id, in one transaction.
     fn for_each_id(&mut self, ids: &[&str], sqls: &[&str]) -> Result<(), StoreError> {
-        let tx = self.write_tx("updating article states")?;
-        for id in ids {
-            for sql in sqls {
-                tx.prepare_cached(sql)
-                    .and_then(|mut stmt| stmt.execute([id]))
-                    .map_err(article_err(id))?;
-            }
-        }
-        tx.commit().map_err(query_err("committing article states"))
+        self.in_unit(
+            |e| query_err("updating article states")(e),
+            |conn| {
+                for id in ids {
+                    for sql in sqls {
+                        conn.prepare_cached(sql)
+                            .and_then(|mut stmt| stmt.execute([id]))
+                            .map_err(article_err(id))?;
+                    }
+                }
+                Ok(())
+            },
+        )
     }
 
-    /// IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead
-    /// of failing when a read transaction tries to upgrade.
-    fn write_tx(&mut self, what: &'static str) -> Result<rusqlite::Transaction<'_>, StoreError> {
-        self.conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(query_err(what))
+    /// Runs `f` all or nothing: in a transaction of its own, or in a savepoint of the open
+    /// batch. IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout
+    /// instead of failing when a read transaction tries to upgrade.
+    fn in_unit<T>(
+        &mut self,
+        err: impl Fn(rusqlite::Error) -> StoreError,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if self.conn.is_autocommit() {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(&err)?;
+            let out = f(&tx)?;
+            tx.commit().map_err(&err)?;
+            Ok(out)
+        } else {
+            let savepoint = self.conn.savepoint().map_err(&err)?;
+            let out = f(&savepoint)?;
+            savepoint.commit().map_err(&err)?;
+            Ok(out)
+        }
+    }
+
+    /// Opens a batch: every write until [`SqliteStore::commit_batch`] joins one transaction.
+    /// A cold sync stores thousands of feeds; committing each on its own wrote the index
+    /// pages they share again and again. Nothing in a batch is durable, or visible to other
+    /// connections, before the commit.
+    pub fn begin_batch(&mut self) -> Result<(), StoreError> {
+        if self.conn.is_autocommit() {
+            self.conn
+                .execute_batch("BEGIN IMMEDIATE")
+                .map_err(query_err("opening a batch"))?;
+        }
+        Ok(())
+    }
+
+    /// Commits the open batch, if any.
+    pub fn commit_batch(&mut self) -> Result<(), StoreError> {
+        if !self.conn.is_autocommit() {
+            self.conn
+                .execute_batch("COMMIT")
+                .map_err(query_err("committing a batch"))?;
+        }
+        Ok(())
     }
 
     fn upsert_feed(&mut self, sql: &str, feed: &FeedOk) -> Result<(), StoreError> {
@@ -298,19 +341,19 @@ impl Store for SqliteStore {
         articles: Vec<Staged>,
     ) -> Result<Vec<StoredArticle>, StoreError> {
         let now = now();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(feed_err(&feed.url))?;
-        write_feed_ok(&tx, FEED_OK, feed, now)?;
-        let mut stored = Vec::with_capacity(articles.len());
-        for staged in articles {
-            if let Some(s) = stage_one(&tx, staged, now)? {
-                stored.push(s);
-            }
-        }
-        tx.commit().map_err(feed_err(&feed.url))?;
-        Ok(stored)
+        self.in_unit(
+            |e| feed_err(&feed.url)(e),
+            |conn| {
+                write_feed_ok(conn, FEED_OK, feed, now)?;
+                let mut stored = Vec::with_capacity(articles.len());
+                for staged in articles {
+                    if let Some(s) = stage_one(conn, staged, now)? {
+                        stored.push(s);
+                    }
+                }
+                Ok(stored)
+            },
+        )
     }
 
     fn mark_published(&mut self, ids: &[&str]) -> Result<(), StoreError> {

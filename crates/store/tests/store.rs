@@ -705,3 +705,45 @@ fn the_background_checkpointer_copies_the_log_into_the_database() {
     let mut memory = SqliteStore::open_in_memory().unwrap();
     drop(memory.checkpoint_in_background().unwrap());
 }
+
+#[test]
+fn a_batch_is_invisible_until_committed_and_a_failing_feed_rolls_back_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path());
+    store.begin_batch().unwrap();
+    store
+        .stage(
+            &ok("200"),
+            vec![staged(article("b1", "2022-01-01T00:00:00Z"), "taken")],
+        )
+        .unwrap();
+    // Same connection: the batch sees its own rows (slugs are allocated against them).
+    assert_eq!(store.known(&["b1"]).unwrap().len(), 1);
+    // Another connection does not, before the commit.
+    let others = || -> i64 {
+        raw(dir.path())
+            .query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(others(), 0);
+    // A feed that fails inside the batch is undone on its own.
+    let mut clash = staged(article("b3", "2022-01-01T00:00:00Z"), "ignored");
+    clash.slug = Some("TAKEN".into());
+    let err = store
+        .stage(
+            &ok("200"),
+            vec![
+                staged(article("b2", "2022-01-01T00:00:00Z"), "fresh"),
+                clash,
+            ],
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("b3"), "{err}");
+    store.mark_published(&["b1"]).unwrap();
+    store.commit_batch().unwrap();
+    assert_eq!(others(), 1);
+    assert_eq!(ids(&all(&store)), ["b1"]);
+    assert!(store.pending().unwrap().is_empty());
+    // Committing with no batch open is a no-op.
+    store.commit_batch().unwrap();
+}
