@@ -685,8 +685,8 @@ fn commit_and_write(
     Ok(())
 }
 
-/// Stores one feed's articles in one transaction and returns the new and changed ones, with
-/// their slugs reserved, for writing. Their rows stay pending until the posts are written and
+/// Stores one feed's articles, all or nothing (a savepoint of the open batch), and returns the
+/// new and changed ones, with their slugs reserved, for writing. Their rows stay pending until the posts are written and
 /// flushed; a crash before that leaves them pending, and the next run finishes them under the
 /// same slugs: never a duplicate, never a loss.
 fn stage_feed(

@@ -124,8 +124,9 @@ pub trait Store {
     /// articles are recognised and never come back).
     fn known(&self, ids: &[&str]) -> Result<HashMap<String, Known>, StoreError>;
 
-    /// ONE transaction: record the feed's success (validators, status, failures reset to 0),
-    /// insert/update the staged articles and list them as pending, allocate slugs for new ones
+    /// All or nothing (a transaction, or a savepoint when a batch is open): record the feed's
+    /// success (validators, status, failures reset to 0), insert/update the staged articles and
+    /// list them as pending, allocate slugs for new ones
     /// (`slug_base`, then `slug_base-2`, `-3` …; unique case-insensitively against every
     /// article ever stored, tombstones included), record their image URLs as published.
     /// Returns the staged articles with final slug and path (`{slug}` substituted), in input
