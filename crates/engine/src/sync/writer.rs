@@ -1,0 +1,390 @@
+//! The single writer of a sync: it owns the store and, through [`Writes`], the output folder.
+//! Feeds are stored in batches, their posts written on the blocking pool once the batch is
+//! committed, made durable in the background, then marked published.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use tidings_config::Feed;
+use tidings_store::{FeedOk, SqliteStore, Staged, Store, StoredArticle};
+use tokio::sync::{mpsc, Semaphore};
+
+use super::{cores, FeedFailure, FeedResult, Prepared, Progress};
+use crate::render::Target;
+use crate::EngineError;
+
+/// What the writer counted, for the run's report.
+#[derive(Default)]
+pub(super) struct Tally {
+    pub ok: usize,
+    pub deferred: usize,
+    pub failures: Vec<FeedFailure>,
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// Posts written between two flushes. A flush costs one `syncfs`; a crash costs at most this
+/// many posts (twice this while a flush runs) re-rendered, and found identical, by the next run.
+const FLUSH_EVERY: usize = 5000;
+
+/// [`FLUSH_EVERY`], unless `TIDINGS_FLUSH_EVERY` says otherwise: the crash tests set it low so
+/// that their small fixtures go through many flushes.
+fn flush_every() -> usize {
+    std::env::var("TIDINGS_FLUSH_EVERY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(FLUSH_EVERY)
+}
+
+/// One feed's posts, rendered and written on the blocking pool while the writer stores the
+/// next feed: rendering (image routing, front matter) and file creation are most of the
+/// writer's work, and they need no store.
+pub(super) struct Writes {
+    target: Arc<Target>,
+    runtime: tokio::runtime::Handle,
+    /// Feeds being written at once: one per core keeps memory flat.
+    slots: Arc<Semaphore>,
+    done_tx: std::sync::mpsc::Sender<Written>,
+    done_rx: std::sync::mpsc::Receiver<Written>,
+    outstanding: usize,
+    /// Posts handed out since the last flush.
+    posts: usize,
+    /// Written posts whose rows are still pending, until the next flush.
+    unflushed: Vec<String>,
+    /// The flush running in the background, if any: it answers with the ids it made durable.
+    syncing: Option<std::sync::mpsc::Receiver<Result<Vec<String>, EngineError>>>,
+}
+
+/// A finished write job: the ids written, or the error that stopped it.
+struct Written {
+    feed: Feed,
+    result: Result<Vec<String>, EngineError>,
+}
+
+impl Writes {
+    pub(super) fn new(target: Arc<Target>) -> Writes {
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        Writes {
+            target,
+            runtime: tokio::runtime::Handle::current(),
+            slots: Arc::new(Semaphore::new(cores())),
+            done_tx,
+            done_rx,
+            outstanding: 0,
+            posts: 0,
+            unflushed: Vec::new(),
+            syncing: None,
+        }
+    }
+
+    /// Starts writing `stored` (blocks while every slot is busy).
+    fn start(&mut self, feed: Feed, stored: Vec<StoredArticle>) -> Result<(), EngineError> {
+        let slot = self
+            .runtime
+            .block_on(self.slots.clone().acquire_owned())
+            .map_err(|e| EngineError::Config(format!("post writers stopped: {e}")))?;
+        let (target, done) = (self.target.clone(), self.done_tx.clone());
+        self.outstanding += 1;
+        self.posts += stored.len();
+        self.runtime.spawn_blocking(move || {
+            let _slot = slot;
+            let result = stored
+                .into_iter()
+                .map(|s| {
+                    target
+                        .write(&s.article, &s.path, false)
+                        .map(|_| s.article.id)
+                })
+                .collect();
+            let _ = done.send(Written { feed, result });
+        });
+        Ok(())
+    }
+
+    /// Waits for every job.
+    fn wait_all(&mut self, store: &mut SqliteStore, tally: &mut Tally) -> Result<(), EngineError> {
+        while self.outstanding > 0 {
+            let Ok(done) = self.done_rx.recv() else {
+                return Err(EngineError::Config("a post writer stopped".into()));
+            };
+            self.finished(done, store, tally)?;
+        }
+        Ok(())
+    }
+
+    /// Takes in the jobs that are done, without waiting for the others.
+    fn collect_done(
+        &mut self,
+        store: &mut SqliteStore,
+        tally: &mut Tally,
+    ) -> Result<(), EngineError> {
+        while let Ok(done) = self.done_rx.try_recv() {
+            self.finished(done, store, tally)?;
+        }
+        Ok(())
+    }
+
+    /// A feed whose posts could not be written becomes a failure (its rows stay pending and
+    /// the next run finishes them).
+    fn finished(
+        &mut self,
+        done: Written,
+        store: &mut SqliteStore,
+        tally: &mut Tally,
+    ) -> Result<(), EngineError> {
+        self.outstanding -= 1;
+        match done.result {
+            Ok(ids) => {
+                tally.ok += 1;
+                self.unflushed.extend(ids);
+            }
+            Err(e @ EngineError::Publish { .. }) => {
+                let cause = e.to_string();
+                let feed = done.feed;
+                store.record_failure(&feed.url, &feed.name, &cause, None)?;
+                tally.failures.push(FeedFailure {
+                    name: feed.name,
+                    url: feed.url,
+                    cause,
+                });
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// Marks published what the background flush made durable, once it has; with `wait`,
+    /// waits for it.
+    fn reap(&mut self, store: &mut SqliteStore, wait: bool) -> Result<(), EngineError> {
+        let Some(syncing) = &self.syncing else {
+            return Ok(());
+        };
+        let answer = if wait {
+            syncing.recv().ok()
+        } else {
+            match syncing.try_recv() {
+                Err(std::sync::mpsc::TryRecvError::Empty) => return Ok(()),
+                answer => answer.ok(),
+            }
+        };
+        self.syncing = None;
+        let ids =
+            answer.ok_or_else(|| EngineError::Config("the flush thread stopped".into()))??;
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        store.mark_published(&ids)?;
+        Ok(())
+    }
+
+    /// Makes the posts written so far durable on the blocking pool while the run goes on,
+    /// then (in [`Writes::reap`]) marks them published. A flush waits on the disk for a
+    /// quarter of a second or more; the writer used to stop for it.
+    fn flush_in_background(
+        &mut self,
+        store: &mut SqliteStore,
+        tally: &mut Tally,
+    ) -> Result<(), EngineError> {
+        self.collect_done(store, tally)?;
+        self.reap(store, false)?;
+        if self.syncing.is_some() || self.unflushed.is_empty() {
+            return Ok(());
+        }
+        self.posts = 0;
+        let ids = std::mem::take(&mut self.unflushed);
+        let (answer, syncing) = std::sync::mpsc::channel();
+        let target = self.target.clone();
+        self.runtime.spawn_blocking(move || {
+            let _ = answer.send(target.flush().map(|()| ids));
+        });
+        self.syncing = Some(syncing);
+        Ok(())
+    }
+
+    /// Waits for the writes, makes them durable, then marks them published: the order that
+    /// makes a post published in the store certain to be whole on disk.
+    fn flush(&mut self, store: &mut SqliteStore, tally: &mut Tally) -> Result<(), EngineError> {
+        self.reap(store, true)?;
+        self.wait_all(store, tally)?;
+        self.posts = 0;
+        if self.unflushed.is_empty() {
+            return Ok(());
+        }
+        self.target.flush()?;
+        let ids: Vec<&str> = self.unflushed.iter().map(String::as_str).collect();
+        store.mark_published(&ids)?;
+        self.unflushed.clear();
+        Ok(())
+    }
+}
+
+/// The single writer: owns the store (and, through [`Writes`], the output folder) for the
+/// whole run.
+pub(super) fn write_results(
+    mut store: SqliteStore,
+    mut writes: Writes,
+    mut rx: mpsc::Receiver<FeedResult>,
+    progress: &dyn Progress,
+) -> Result<Tally, EngineError> {
+    let mut tally = Tally::default();
+    let flush_every = flush_every();
+    let mut batch = Vec::new();
+    loop {
+        let result = match rx.try_recv() {
+            Ok(result) => result,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                // Nothing waiting: commit now rather than sit on stored but unwritten feeds.
+                commit_and_write(&mut store, &mut writes, &mut batch)?;
+                match rx.blocking_recv() {
+                    Some(result) => result,
+                    None => break,
+                }
+            }
+            Err(mpsc::error::TryRecvError::Disconnected) => break,
+        };
+        match result {
+            FeedResult::Deferred => tally.deferred += 1,
+            FeedResult::Failed {
+                feed,
+                cause,
+                retry_after,
+            } => {
+                store.record_failure(&feed.url, &feed.name, &cause, retry_after)?;
+                progress.feed_done(&feed.name, false);
+                tally.failures.push(FeedFailure {
+                    name: feed.name,
+                    url: feed.url,
+                    cause,
+                });
+            }
+            FeedResult::NotModified { feed, ok } => {
+                store.record_not_modified(&ok)?;
+                tally.ok += 1;
+                progress.feed_done(&feed.name, true);
+            }
+            FeedResult::Fetched { feed, ok, articles } => {
+                progress.feed_done(&feed.name, true);
+                store.begin_batch()?;
+                let stored = stage_feed(&mut store, &writes.target, &ok, articles, &mut tally)?;
+                batch.push((feed, stored));
+                if batch.len() >= BATCH_FEEDS {
+                    commit_and_write(&mut store, &mut writes, &mut batch)?;
+                }
+                if writes.posts >= flush_every {
+                    writes.flush_in_background(&mut store, &mut tally)?;
+                }
+            }
+        }
+    }
+    commit_and_write(&mut store, &mut writes, &mut batch)?;
+    writes.flush(&mut store, &mut tally)?;
+    Ok(tally)
+}
+
+/// Feeds stored in one transaction at most. One commit per feed wrote the index pages that
+/// neighbouring feeds share again and again; a batch is also what a crash can cost (it is
+/// fetched and stored again by the next run).
+const BATCH_FEEDS: usize = 16;
+
+/// Commits the stored feeds, then starts writing their posts: a post file is written only
+/// once its row (and the slug in its name) is committed, so a crash never leaves a file the
+/// store does not know.
+fn commit_and_write(
+    store: &mut SqliteStore,
+    writes: &mut Writes,
+    batch: &mut Vec<(Feed, Vec<StoredArticle>)>,
+) -> Result<(), EngineError> {
+    store.commit_batch()?;
+    for (feed, stored) in batch.drain(..) {
+        writes.start(feed, stored)?;
+    }
+    Ok(())
+}
+
+/// Stores one feed's articles, all or nothing (a savepoint of the open batch), and returns the
+/// new and changed ones, with their slugs reserved, for writing. Their rows stay pending until the posts are written and
+/// flushed; a crash before that leaves them pending, and the next run finishes them under the
+/// same slugs: never a duplicate, never a loss.
+fn stage_feed(
+    store: &mut SqliteStore,
+    target: &Target,
+    ok: &FeedOk,
+    mut articles: Vec<Prepared>,
+    tally: &mut Tally,
+) -> Result<Vec<StoredArticle>, EngineError> {
+    let ids: Vec<&str> = articles.iter().map(|p| p.article.id.as_str()).collect();
+    let known = store.known(&ids)?;
+    let now = Timestamp::now();
+    let mut staged = Vec::new();
+    let mut fresh = 0;
+    for p in articles.drain(..) {
+        let mut article = p.article;
+        let old = known.get(&article.id);
+        if !p.dated {
+            // Undated entries keep the time they were first seen, so their hash is stable.
+            article.published = old.map_or(now, |k| k.published);
+            article.updated = article.published;
+        }
+        let content_hash = article.content_hash();
+        match old {
+            Some(k) if k.content_hash == content_hash => tally.unchanged += 1,
+            _ => {
+                if old.is_none() {
+                    fresh += 1;
+                }
+                staged.push(Staged {
+                    slug: old.map(|k| k.slug.clone()),
+                    slug_base: tidings_publish::slug_base(&article.title, &article.id),
+                    path: target.path_template().to_string(),
+                    content_hash,
+                    article,
+                });
+            }
+        }
+    }
+    let changed = staged.len();
+    let stored = store.stage(ok, staged)?;
+    tally.new += fresh;
+    tally.updated += changed - fresh;
+    Ok(stored)
+}
+
+/// Writes the posts a crashed run staged but never finished.
+pub(super) fn finish_pending(
+    store: &mut SqliteStore,
+    target: &Target,
+) -> Result<usize, EngineError> {
+    let pending = store.pending()?;
+    for s in &pending {
+        target.write(&s.article, &s.path, true)?;
+    }
+    if !pending.is_empty() {
+        target.flush()?;
+    }
+    let ids: Vec<&str> = pending.iter().map(|s| s.article.id.as_str()).collect();
+    store.mark_published(&ids)?;
+    Ok(pending.len())
+}
+
+/// Re-renders every stored article; files whose bytes would not change are left alone.
+/// Returns (rewritten, unchanged).
+pub(super) fn rewrite_all(
+    store: &SqliteStore,
+    target: &Target,
+) -> Result<(usize, usize), EngineError> {
+    let (mut written, mut same) = (0, 0);
+    let mut failure = None;
+    store.for_each_article(&mut |s| {
+        match target.write(&s.article, &s.path, true) {
+            Ok(true) => written += 1,
+            Ok(false) => same += 1,
+            Err(e) => failure = Some(e),
+        }
+        Ok(())
+    })?;
+    match failure {
+        Some(e) => Err(e),
+        None if written > 0 => target.flush().map(|()| (written, same)),
+        None => Ok((written, same)),
+    }
+}
