@@ -238,6 +238,10 @@ enum FeedResult {
 struct Prepared {
     article: Article,
     dated: bool,
+    /// The content hash when `dated` (an undated article's depends on the store), and the
+    /// slug base: computed here, on every core, rather than by the single writer.
+    content_hash: Option<String>,
+    slug_base: String,
 }
 
 fn cores() -> usize {
@@ -369,22 +373,25 @@ fn article(feed: &Feed, author: &str, entry: Entry) -> Prepared {
     } else {
         entry.title
     };
+    let article = Article {
+        id: entry.id,
+        feed_url: feed.url.clone(),
+        guid: entry.guid,
+        link: entry.link,
+        title,
+        author: author.to_string(),
+        categories: feed.categories.clone(),
+        published,
+        updated: entry.updated.unwrap_or(published),
+        html: clean.html,
+        lead_image,
+        images: clean.images,
+    };
     Prepared {
         dated,
-        article: Article {
-            id: entry.id,
-            feed_url: feed.url.clone(),
-            guid: entry.guid,
-            link: entry.link,
-            title,
-            author: author.to_string(),
-            categories: feed.categories.clone(),
-            published,
-            updated: entry.updated.unwrap_or(published),
-            html: clean.html,
-            lead_image,
-            images: clean.images,
-        },
+        content_hash: dated.then(|| article.content_hash()),
+        slug_base: tidings_publish::slug_base(&article.title, &article.id),
+        article,
     }
 }
 

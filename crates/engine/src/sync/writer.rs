@@ -325,7 +325,10 @@ fn stage_feed(
             article.published = old.map_or(now, |k| k.published);
             article.updated = article.published;
         }
-        let content_hash = article.content_hash();
+        let content_hash = match p.content_hash {
+            Some(hash) => hash,
+            None => article.content_hash(),
+        };
         match old {
             Some(k) if k.content_hash == content_hash => tally.unchanged += 1,
             _ => {
@@ -334,7 +337,7 @@ fn stage_feed(
                 }
                 staged.push(Staged {
                     slug: old.map(|k| k.slug.clone()),
-                    slug_base: tidings_publish::slug_base(&article.title, &article.id),
+                    slug_base: p.slug_base,
                     path: target.path_template().to_string(),
                     content_hash,
                     article,
