@@ -150,7 +150,8 @@ impl SqliteStore {
     /// the returned value lives. A checkpoint fsyncs the log and the database; done by the
     /// connection that commits, those waits stalled a cold sync's single writer for about two
     /// seconds. The thread checkpoints what it can without waiting for readers or writers, a
-    /// few times a second, and once more when dropped.
+    /// few times a second, and once more when dropped. This connection no longer checkpoints
+    /// on its own afterwards: drop the store with the checkpointer, as a sync does.
     pub fn checkpoint_in_background(&mut self) -> Result<Checkpointer, StoreError> {
         let Some(path) = self.path.clone() else {
             return Ok(Checkpointer::default());
@@ -190,7 +191,7 @@ impl SqliteStore {
         )
     }
 
-    /// Runs each statement of `sqls` for every id, in one transaction.
+    /// Runs each statement of `sqls` for every id, all or nothing.
     fn for_each_id(&mut self, ids: &[&str], sqls: &[&str]) -> Result<(), StoreError> {
         self.in_unit(
             |e| query_err("updating article states")(e),
