@@ -15,18 +15,7 @@
 # the command's own summary. The machine may be shared: compare CPU time as well as wall time,
 # and run when the load is low. Needs GNU time (/usr/bin/time; `apt-get install time`).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-root=$PWD
-
-if ! /usr/bin/time -v true >/dev/null 2>&1; then
-    echo "bench/site.sh: GNU time is needed at /usr/bin/time (apt-get install time)" >&2
-    exit 1
-fi
-
-cargo build --release -q -p tidings --bin tidings
-cargo build --release -q -p tidings-bench --bin corpus-server
-tidings=$root/target/release/tidings
-server_bin=$root/target/release/corpus-server
+source "$(dirname "$0")/lib.sh"
 
 work=${BENCH_DIR:-$(mktemp -d /tmp/tidings-site-bench.XXXXXX)}
 rounds=${ROUNDS:-3}
@@ -64,10 +53,6 @@ sync_store() {
     }
     tail -1 sync.out
 }
-
-# field NAME FILE: the value of one `/usr/bin/time -v` line.
-field() { grep -F "$1" "$2" | sed 's/.*: //'; }
-seconds() { awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f", s }' <<<"$1"; }
 
 # build LABEL: one timed `tidings build`.
 build() {

@@ -9,18 +9,7 @@
 # Prints wall time, CPU time (user+sys), peak RSS and posts written per run. Needs GNU time
 # (/usr/bin/time; `apt-get install time`).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-root=$PWD
-
-if ! /usr/bin/time -v true >/dev/null 2>&1; then
-    echo "bench/sync.sh: GNU time is needed at /usr/bin/time (apt-get install time)" >&2
-    exit 1
-fi
-
-cargo build --release -q -p tidings --bin tidings
-cargo build --release -q -p tidings-bench --bin corpus-server
-tidings=$root/target/release/tidings
-server_bin=$root/target/release/corpus-server
+source "$(dirname "$0")/lib.sh"
 
 work=${BENCH_DIR:-$(mktemp -d /tmp/tidings-bench.XXXXXX)}
 counts=("$@")
@@ -37,11 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# field NAME FILE: the value of one `/usr/bin/time -v` line.
-field() { grep -F "$1" "$2" | sed 's/.*: //'; }
 
-# seconds H:MM:SS.ss | M:SS.ss -> seconds
-seconds() { awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f", s }' <<<"$1"; }
 
 printf '%-6s %-5s %8s %8s %9s %7s  %s\n' feeds run wall_s cpu_s rss_MB posts summary
 for n in "${counts[@]}"; do
