@@ -87,12 +87,7 @@ fn demo_site_renders_in_chromium_with_proxied_images_and_search() {
         serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"));
     assert!(report.get("error").is_none(), "browser error: {report:#}");
 
-    let links: Vec<&str> = report["indexLinks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|v| v.as_str())
-        .collect();
+    let links: Vec<&str> = strings(&report["indexLinks"]);
     assert!(
         links.iter().any(|l| l.contains("城市\"夜经济\"升温")),
         "index lists the article: {links:?}"
@@ -116,12 +111,7 @@ fn demo_site_renders_in_chromium_with_proxied_images_and_search() {
         );
         assert_eq!(img["referrerpolicy"], "no-referrer");
     }
-    let results: Vec<&str> = report["searchResults"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|v| v.as_str())
-        .collect();
+    let results: Vec<&str> = strings(&report["searchResults"]);
     assert!(
         results.contains(&"缆车检修完毕，明日恢复运营"),
         "search by a Chinese word: {results:?}"
@@ -190,4 +180,13 @@ fn status_of(origin: &str, path: &str, referer: Option<&str>) -> u16 {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0)
+}
+
+/// The strings of a JSON array in the browser's report.
+fn strings(list: &serde_json::Value) -> Vec<&str> {
+    list.as_array()
+        .expect("an array in the report")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect()
 }
