@@ -185,13 +185,13 @@ fn set(el: &mut Element, name: &str, value: &str) {
 
 /// Image URLs in order of first appearance.
 #[derive(Default)]
-struct Images {
-    urls: Vec<String>,
+pub(crate) struct Images {
+    pub(crate) urls: Vec<String>,
     seen: HashSet<String>,
 }
 
 impl Images {
-    fn add(&mut self, url: String) {
+    pub(crate) fn add(&mut self, url: String) {
         if !self.seen.contains(&url) {
             self.seen.insert(url.clone());
             self.urls.push(url);

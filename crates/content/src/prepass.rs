@@ -24,7 +24,7 @@ use lol_html::{ElementContentHandlers, RewriteStrSettings, Selector};
 use crate::rewrite::{as_text, rewrite_to_bytes};
 
 /// Lazy-loading attributes that hold the real image URL, in order of preference.
-const LAZY_ATTRS: [&str; 8] = [
+pub(crate) const LAZY_ATTRS: [&str; 8] = [
     "data-original",
     "data-src",
     "data-lazy-src",
@@ -177,8 +177,13 @@ fn first_srcset_url(el: &Element) -> Option<String> {
     let set = el
         .get_attribute("data-srcset")
         .or_else(|| el.get_attribute("srcset"))?;
+    first_candidate(&set).map(str::to_string)
+}
+
+/// The first URL of a srcset value, unless it is a placeholder.
+pub(crate) fn first_candidate(set: &str) -> Option<&str> {
     let first = set.split(',').next()?.split_ascii_whitespace().next()?;
-    (!first.is_empty() && !is_placeholder(first)).then(|| first.to_string())
+    (!first.is_empty() && !is_placeholder(first)).then_some(first)
 }
 
 fn carry_dimension(el: &mut Element, from: &str, to: &str) {
@@ -190,7 +195,7 @@ fn carry_dimension(el: &mut Element, from: &str, to: &str) {
     }
 }
 
-fn is_pixel_size(value: &str) -> bool {
+pub(crate) fn is_pixel_size(value: &str) -> bool {
     !value.is_empty()
         && value.len() <= MAX_DIMENSION_DIGITS
         && value.bytes().all(|b| b.is_ascii_digit())

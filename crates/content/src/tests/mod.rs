@@ -1,5 +1,6 @@
 //! Tests of the whole stage: fixtures, an XSS corpus and generated tag soup.
 
+mod fast;
 mod fixtures;
 mod props;
 mod xss;
