@@ -18,12 +18,8 @@ pub fn hexo_body(html: &str) -> String {
     let mut line_start = out.len();
     let mut copied = 0;
     let mut next = 0;
-    // Only these four bytes matter; the text between them is skipped in a tight loop.
-    while let Some(k) = bytes[next..]
-        .iter()
-        .position(|&b| matches!(b, b'<' | b'{' | b'\n' | b'\r'))
-    {
-        let i = next + k;
+    let has_cr = memchr::memchr(b'\r', bytes).is_some();
+    while let Some(i) = next_stop(bytes, next, has_cr) {
         next = i + 1;
         match bytes[i] {
             b'<' if starts_tag(&html[i..], "<pre") => pre_depth += 1,
@@ -62,6 +58,19 @@ pub fn hexo_body(html: &str) -> String {
     }
     out.push_str("</div>");
     out
+}
+
+/// The next of the few bytes that matter (`<`, `{`, LF, and CR when the text has any) from
+/// `from`; the text between them is skipped by a vectorised search.
+fn next_stop(bytes: &[u8], from: usize, has_cr: bool) -> Option<usize> {
+    let rest = &bytes[from..];
+    let found = if has_cr {
+        rest.iter()
+            .position(|&b| matches!(b, b'<' | b'{' | b'\n' | b'\r'))
+    } else {
+        memchr::memchr3(b'<', b'{', b'\n', rest)
+    };
+    found.map(|k| from + k)
 }
 
 /// Whether `s` starts with the tag `name` (`<pre` but not `<prefix`).
