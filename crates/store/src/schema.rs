@@ -97,7 +97,7 @@ DROP INDEX articles_pending;
 DROP INDEX articles_by_date;
 ";
 
-/// Version 5: new bodies go lz4-compressed into `body` (see `pack` in sqlite.rs) and `html`
+/// Version 5: new bodies go lz4-compressed into `body` (see `PackedBody` in lib.rs) and `html`
 /// is left empty; rows from before keep their text in `html` and are read from there.
 const V5: &str = "
 ALTER TABLE articles ADD COLUMN body BLOB;

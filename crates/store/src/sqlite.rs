@@ -487,20 +487,13 @@ fn stage_one(
         Some((_, state)) if state == "tombstone" => return Ok(None),
         // A stored slug never changes: links and file names stay stable.
         Some((slug, _)) => slug,
-        None => match staged.slug {
-            Some(slug) => slug,
+        None => match &staged.slug {
+            Some(slug) => slug.clone(),
             None => allocate_slug(conn, &id, &staged.slug_base)?,
         },
     };
     let path = staged.path.replace("{slug}", &slug);
-    write_article(
-        conn,
-        &staged.article,
-        &staged.content_hash,
-        &slug,
-        &path,
-        now,
-    )?;
+    write_article(conn, &staged, &slug, &path, now)?;
     conn.prepare_cached("INSERT OR IGNORE INTO pending (id) VALUES (?1)")
         .and_then(|mut stmt| stmt.execute([&id]))
         .map_err(article_err(&id))?;
@@ -546,12 +539,12 @@ fn allocate_slug(conn: &Connection, id: &str, base: &str) -> Result<String, Stor
 
 fn write_article(
     conn: &Connection,
-    a: &Article,
-    content_hash: &str,
+    staged: &Staged,
     slug: &str,
     path: &str,
     now: i64,
 ) -> Result<(), StoreError> {
+    let a = &staged.article;
     let categories = serde_json::to_string(&a.categories).map_err(article_err(&a.id))?;
     let images = serde_json::to_string(&a.images).map_err(article_err(&a.id))?;
     conn.prepare_cached(UPSERT_ARTICLE)
@@ -568,10 +561,10 @@ fn write_article(
                 a.published.subsec_nanosecond(),
                 a.updated.as_second(),
                 a.updated.subsec_nanosecond(),
-                pack(&a.html),
+                staged.body.bytes(),
                 a.lead_image,
                 images,
-                content_hash,
+                staged.content_hash,
                 slug,
                 slug.to_lowercase(),
                 path,
@@ -671,12 +664,6 @@ impl RawArticle {
             path: self.path,
         })
     }
-}
-
-/// Article bodies are stored lz4-compressed: CJK HTML shrinks two to four times, and a cold
-/// sync of 200 MB of articles spent more time writing them into SQLite than compressing costs.
-fn pack(html: &str) -> Vec<u8> {
-    lz4_flex::block::compress_prepend_size(html.as_bytes())
 }
 
 /// No body is this large (feeds are capped far below); a size field claiming more is damage,

@@ -2,7 +2,9 @@ use std::path::Path;
 
 use jiff::Timestamp;
 use tidings_model::Article;
-use tidings_store::{FeedOk, FeedState, SqliteStore, Staged, Store, StoreError, StoredArticle};
+use tidings_store::{
+    FeedOk, FeedState, PackedBody, SqliteStore, Staged, Store, StoreError, StoredArticle,
+};
 
 const FEED: &str = "https://rsshub.example/zaker/channel/13";
 
@@ -30,6 +32,7 @@ fn article(id: &str, published: &str) -> Article {
 fn staged(a: Article, base: &str) -> Staged {
     Staged {
         content_hash: a.content_hash(),
+        body: PackedBody::of(&a.html),
         article: a,
         slug: None,
         slug_base: base.into(),

@@ -9,7 +9,7 @@ use tidings_config::{Config, Feed};
 use tidings_feed::FeedContext;
 use tidings_fetch::{FetchError, FetchOptions, FetchOutcome, Fetcher, Validators};
 use tidings_model::{Article, Entry, ParsedFeed};
-use tidings_store::{FeedOk, FeedState, Store};
+use tidings_store::{FeedOk, FeedState, PackedBody, Store};
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::render::Target;
@@ -242,6 +242,7 @@ struct Prepared {
     /// slug base: computed here, on every core, rather than by the single writer.
     content_hash: Option<String>,
     slug_base: String,
+    body: PackedBody,
 }
 
 fn cores() -> usize {
@@ -391,6 +392,7 @@ fn article(feed: &Feed, author: &str, entry: Entry) -> Prepared {
         dated,
         content_hash: dated.then(|| article.content_hash()),
         slug_base: tidings_publish::slug_base(&article.title, &article.id),
+        body: PackedBody::of(&article.html),
         article,
     }
 }

@@ -340,6 +340,7 @@ fn stage_feed(
                     slug_base: p.slug_base,
                     path: target.path_template().to_string(),
                     content_hash,
+                    body: p.body,
                     article,
                 });
             }
