@@ -13,6 +13,8 @@
 
 use std::borrow::Cow;
 
+use memchr::{memchr2, memmem};
+
 /// Repairs `text` (see module docs). Borrows when nothing needed fixing.
 pub fn repair(text: &str) -> Cow<'_, str> {
     let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
@@ -28,15 +30,23 @@ struct Fixer<'a> {
     /// Bytes of `src` before this index are already in `out` (or need no copy yet).
     copied: usize,
     seen_root: bool,
+    /// Start of the next forbidden control at or after the scan position (`src.len()` if none).
+    /// Found once and reused until the scan passes it, so each byte is searched once.
+    next_control: usize,
+    /// The same for U+FFFE / U+FFFF.
+    next_nonchar: usize,
 }
 
 impl<'a> Fixer<'a> {
     fn new(src: &'a str) -> Self {
+        let bytes = src.as_bytes();
         Fixer {
             src,
             out: None,
             copied: 0,
             seen_root: false,
+            next_control: find_control(bytes, 0),
+            next_nonchar: find_nonchar(bytes, 0),
         }
     }
 
@@ -64,7 +74,7 @@ impl<'a> Fixer<'a> {
     fn run(&mut self) {
         let bytes = self.src.as_bytes();
         let mut i = 0;
-        while let Some(at) = next_special(bytes, i, bytes.len(), true) {
+        while let Some(at) = self.next_special(i, bytes.len(), true) {
             i = match bytes[at] {
                 b'&' => self.ampersand(at),
                 b'<' => self.markup(at),
@@ -73,7 +83,40 @@ impl<'a> Fixer<'a> {
         }
     }
 
-    /// Handles a byte that is neither `&` nor `<`; returns the next index.
+    /// The first index in `[from, end)` the scan must look at: the start of a forbidden
+    /// character, and with `markup` also `&` or `<`. Everything else (most of a feed, and all
+    /// of a CDATA section without forbidden characters) is skipped by vector searches.
+    /// Calls must come with `from` never decreasing.
+    fn next_special(&mut self, from: usize, end: usize, markup: bool) -> Option<usize> {
+        let bytes = self.src.as_bytes();
+        let end = end.min(bytes.len());
+        if from >= end {
+            return None;
+        }
+        let forbidden = self.next_forbidden(from);
+        if markup {
+            let before = bytes.get(from..forbidden.min(end))?;
+            if let Some(k) = memchr2(b'&', b'<', before) {
+                return Some(from + k);
+            }
+        }
+        (forbidden < end).then_some(forbidden)
+    }
+
+    /// Start of the first forbidden character at or after `from`, or `src.len()`.
+    fn next_forbidden(&mut self, from: usize) -> usize {
+        let bytes = self.src.as_bytes();
+        if self.next_control < from {
+            self.next_control = find_control(bytes, from);
+        }
+        if self.next_nonchar < from {
+            self.next_nonchar = find_nonchar(bytes, from);
+        }
+        self.next_control.min(self.next_nonchar)
+    }
+
+    /// Handles a forbidden character (the old scan also stopped here on harmless bytes, which
+    /// this leaves alone); returns the next index.
     fn plain(&mut self, i: usize) -> usize {
         let bytes = self.src.as_bytes();
         let b = bytes[i];
@@ -90,7 +133,7 @@ impl<'a> Fixer<'a> {
     /// Copies the section `[i, end)` untouched except for forbidden characters.
     fn verbatim(&mut self, i: usize, end: usize) -> usize {
         let mut j = i;
-        while let Some(at) = next_special(self.src.as_bytes(), j, end, false) {
+        while let Some(at) = self.next_special(j, end, false) {
             j = self.plain(at);
         }
         end
@@ -99,8 +142,9 @@ impl<'a> Fixer<'a> {
     /// Skips to just after `terminator`, or to the end of the text if it never comes.
     fn section_end(&self, from: usize, terminator: &str) -> usize {
         self.src
+            .as_bytes()
             .get(from..)
-            .and_then(|rest| rest.find(terminator))
+            .and_then(|rest| find_terminator(rest, terminator.as_bytes()))
             .map_or(self.src.len(), |pos| from + pos + terminator.len())
     }
 
@@ -192,20 +236,56 @@ impl<'a> Fixer<'a> {
     }
 }
 
-/// The first index in `[from, end)` of a byte the scan must look at: a C0 control or 0xEF (the
-/// lead byte of U+FFFE and U+FFFF), and with `markup` also `&` and `<`. Feeds are mostly
-/// text that needs nothing, and skipping it in a tight loop is most of the pass's speed.
-fn next_special(bytes: &[u8], from: usize, end: usize, markup: bool) -> Option<usize> {
-    let end = end.min(bytes.len());
-    let rest = bytes.get(from..end)?;
-    rest.iter()
-        .position(|&b| b < 0x20 || b == 0xEF || (markup && (b == b'&' || b == b'<')))
-        .map(|k| from + k)
+/// Index of the first `needle` in `hay`. Terminators start with a byte that is rare inside
+/// their section (`]`, `-`, `?`), so a memchr for it beats building a substring searcher per
+/// section.
+fn find_terminator(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, _) = needle.split_first()?;
+    let mut from = 0;
+    while let Some(k) = memchr::memchr(first, hay.get(from..)?) {
+        let at = from + k;
+        if hay.get(at..)?.starts_with(needle) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// Index of the first forbidden control at or after `from`, or `bytes.len()`.
+fn find_control(bytes: &[u8], from: usize) -> usize {
+    const CHUNK: usize = 256;
+    let rest = bytes.get(from..).unwrap_or_default();
+    let mut start = from;
+    for chunk in rest.chunks(CHUNK) {
+        // A branch-free test of the whole chunk compiles to vector code; nearly every chunk
+        // fails it, and only a chunk that passes is searched byte by byte.
+        if chunk
+            .iter()
+            .fold(false, |any, &b| any | is_forbidden_control(b))
+        {
+            if let Some(k) = chunk.iter().position(|&b| is_forbidden_control(b)) {
+                return start + k;
+            }
+        }
+        start += chunk.len();
+    }
+    bytes.len()
+}
+
+/// Index of the first U+FFFE or U+FFFF at or after `from`, or `bytes.len()`. Their common
+/// prefix EF BF is rare even in Chinese text, whose full-width punctuation is EF BC / EF BD.
+fn find_nonchar(bytes: &[u8], from: usize) -> usize {
+    let rest = bytes.get(from..).unwrap_or_default();
+    memmem::find_iter(rest, b"\xEF\xBF")
+        .find(|&k| matches!(rest.get(k + 2), Some(0xBE | 0xBF)))
+        .map_or(bytes.len(), |k| from + k)
 }
 
 /// C0 controls other than tab, newline and carriage return are not allowed anywhere in XML 1.0.
+/// Written without short-circuits so that `find_control` vectorizes.
 fn is_forbidden_control(b: u8) -> bool {
-    b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')
+    (b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r')
 }
 
 /// Byte range of the value of a `version="..."` attribute within a tag's attribute text.
@@ -390,6 +470,208 @@ fn html_entity(name: &str) -> Option<char> {
     Some(c)
 }
 
+/// The scan as it was before the vector searches: it stopped on every C0 control, every 0xEF,
+/// every `&` and `<`, byte by byte. Kept verbatim as the reference the new scan must match.
+#[cfg(test)]
+mod reference {
+    use std::borrow::Cow;
+
+    use super::{classify_reference, version_value, Reference};
+
+    pub(super) fn repair(text: &str) -> Cow<'_, str> {
+        let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
+        let mut fixer = Fixer::new(trimmed);
+        fixer.run();
+        fixer.finish()
+    }
+
+    struct Fixer<'a> {
+        src: &'a str,
+        /// Output, created lazily on the first change.
+        out: Option<String>,
+        /// Bytes of `src` before this index are already in `out` (or need no copy yet).
+        copied: usize,
+        seen_root: bool,
+    }
+
+    impl<'a> Fixer<'a> {
+        fn new(src: &'a str) -> Self {
+            Fixer {
+                src,
+                out: None,
+                copied: 0,
+                seen_root: false,
+            }
+        }
+
+        fn finish(mut self) -> Cow<'a, str> {
+            match self.out.take() {
+                None => Cow::Borrowed(self.src),
+                Some(mut out) => {
+                    out.push_str(self.src.get(self.copied..).unwrap_or_default());
+                    Cow::Owned(out)
+                }
+            }
+        }
+
+        /// Replaces `src[at..at + len]` with `with`.
+        fn replace(&mut self, at: usize, len: usize, with: &str) {
+            let src = self.src;
+            let out = self
+                .out
+                .get_or_insert_with(|| String::with_capacity(src.len() + 64));
+            out.push_str(src.get(self.copied..at).unwrap_or_default());
+            out.push_str(with);
+            self.copied = at + len;
+        }
+
+        fn run(&mut self) {
+            let bytes = self.src.as_bytes();
+            let mut i = 0;
+            while let Some(at) = next_special(bytes, i, bytes.len(), true) {
+                i = match bytes[at] {
+                    b'&' => self.ampersand(at),
+                    b'<' => self.markup(at),
+                    _ => self.plain(at),
+                };
+            }
+        }
+
+        /// Handles a byte that is neither `&` nor `<`; returns the next index.
+        fn plain(&mut self, i: usize) -> usize {
+            let bytes = self.src.as_bytes();
+            let b = bytes[i];
+            if is_forbidden_control(b) {
+                self.replace(i, 1, "");
+            } else if b == 0xEF && matches!(bytes.get(i + 1..i + 3), Some([0xBF, 0xBE | 0xBF])) {
+                // U+FFFE / U+FFFF
+                self.replace(i, 3, "");
+                return i + 3;
+            }
+            i + 1
+        }
+
+        /// Copies the section `[i, end)` untouched except for forbidden characters.
+        fn verbatim(&mut self, i: usize, end: usize) -> usize {
+            let mut j = i;
+            while let Some(at) = next_special(self.src.as_bytes(), j, end, false) {
+                j = self.plain(at);
+            }
+            end
+        }
+
+        /// Skips to just after `terminator`, or to the end of the text if it never comes.
+        fn section_end(&self, from: usize, terminator: &str) -> usize {
+            self.src
+                .get(from..)
+                .and_then(|rest| rest.find(terminator))
+                .map_or(self.src.len(), |pos| from + pos + terminator.len())
+        }
+
+        fn markup(&mut self, i: usize) -> usize {
+            let rest = self.src.get(i..).unwrap_or_default();
+            if rest.starts_with("<![CDATA[") {
+                let end = self.section_end(i + 9, "]]>");
+                return self.verbatim(i, end);
+            }
+            if rest.starts_with("<!--") {
+                let end = self.section_end(i + 4, "-->");
+                return self.verbatim(i, end);
+            }
+            if rest.starts_with("<?") {
+                let end = self.section_end(i + 2, "?>");
+                return self.verbatim(i, end);
+            }
+            if rest.starts_with("<!") {
+                let end = self.doctype_end(i);
+                return self.verbatim(i, end);
+            }
+            let next = rest.chars().nth(1);
+            match next {
+                Some(c) if c == '/' || c == '_' || c == ':' || c.is_alphabetic() => {
+                    if !self.seen_root && c != '/' {
+                        self.seen_root = true;
+                        self.fix_rss_version(i);
+                    }
+                    i + 1
+                }
+                // Cannot start markup: it is text.
+                _ => {
+                    self.replace(i, 1, "&lt;");
+                    i + 1
+                }
+            }
+        }
+
+        /// End of `<!DOCTYPE ...>`, allowing an internal subset in brackets.
+        fn doctype_end(&self, i: usize) -> usize {
+            let mut depth = 0i32;
+            for (k, b) in self.src.bytes().enumerate().skip(i) {
+                match b {
+                    b'[' => depth += 1,
+                    b']' => depth -= 1,
+                    b'>' if depth <= 0 => return k + 1,
+                    _ => {}
+                }
+            }
+            self.src.len()
+        }
+
+        fn ampersand(&mut self, i: usize) -> usize {
+            let rest = self.src.get(i + 1..).unwrap_or_default();
+            match classify_reference(rest) {
+                Reference::Valid(len) => i + 1 + len,
+                Reference::Replace(len, with) => {
+                    self.replace(i, len + 1, &with);
+                    i + 1 + len
+                }
+                Reference::Bare => {
+                    self.replace(i, 1, "&amp;");
+                    i + 1
+                }
+            }
+        }
+
+        /// Gives `<rss ...>` at `i` a `version` feed-rs understands.
+        fn fix_rss_version(&mut self, i: usize) {
+            let rest = self.src.get(i..).unwrap_or_default();
+            let Some(after_name) = rest.strip_prefix("<rss") else {
+                return;
+            };
+            if !after_name.starts_with(|c: char| c.is_whitespace() || c == '>' || c == '/') {
+                return;
+            }
+            let tag_len = after_name.find('>').unwrap_or(after_name.len());
+            let attrs = after_name.get(..tag_len).unwrap_or_default();
+            match version_value(attrs) {
+                Some((start, end)) => {
+                    let value = attrs.get(start..end).unwrap_or_default().trim();
+                    if !matches!(value, "2.0" | "0.91" | "0.92") {
+                        let at = i + 4 + start;
+                        self.replace(at, end - start, "2.0");
+                    }
+                }
+                None => self.replace(i + 4, 0, " version=\"2.0\""),
+            }
+        }
+    }
+
+    /// The first index in `[from, end)` of a byte the scan must look at: a C0 control or 0xEF (the
+    /// lead byte of U+FFFE and U+FFFF), and with `markup` also `&` and `<`. Feeds are mostly
+    /// text that needs nothing, and skipping it in a tight loop is most of the pass's speed.
+    fn next_special(bytes: &[u8], from: usize, end: usize, markup: bool) -> Option<usize> {
+        let end = end.min(bytes.len());
+        let rest = bytes.get(from..end)?;
+        rest.iter()
+            .position(|&b| b < 0x20 || b == 0xEF || (markup && (b == b'&' || b == b'<')))
+            .map(|k| from + k)
+    }
+
+    fn is_forbidden_control(b: u8) -> bool {
+        b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -491,5 +773,292 @@ mod tests {
             repair(doc),
             "<!DOCTYPE rss [<!ENTITY a \"&\">]><rss version=\"2.0\">&amp;</rss>"
         );
+    }
+}
+
+/// The new scan against the old one, byte for byte, on text mixing everything the pass reacts
+/// to with everything it must leave alone.
+#[cfg(test)]
+mod same_as_reference {
+    use proptest::prelude::*;
+
+    use super::{reference, repair, timing};
+
+    /// Pieces the generated documents are glued from.
+    const PIECES: &[&str] = &[
+        // Chinese text; full-width punctuation leads with EF BC / EF BD, and ￥ U+FFE5, U+FFFD
+        // and U+FFEE share the EF BF prefix of the two forbidden non-characters.
+        "清晨的渡口，雾还没有散",
+        "（船工说：＂水大＂）",
+        "票价￥12。",
+        "\u{FFFD}",
+        "\u{FFEE}",
+        "\u{FFBF}",
+        "\u{FFFE}",
+        "\u{FFFF}",
+        "\u{FFFE}\u{FFFF}",
+        "\u{3000}",
+        "\u{FEFF}",
+        "The river & the road",
+        "abc",
+        " ",
+        // Controls: forbidden ones and the three allowed.
+        "\u{0}",
+        "\u{1}",
+        "\u{8}",
+        "\u{B}",
+        "\u{C}",
+        "\u{1F}",
+        "\t",
+        "\n",
+        "\r",
+        "\r\n",
+        // References, good and bad.
+        "&",
+        "&amp;",
+        "&lt;",
+        "&apos;",
+        "&nbsp;",
+        "&mdash;",
+        "&hellip;",
+        "&foo;",
+        "&中文;",
+        "&#123;",
+        "&#20013;",
+        "&#x1F;",
+        "&#x4E2D;",
+        "&#X1F600;",
+        "&#;",
+        "&#x;",
+        "&#99999999999;",
+        "&#xFFFE;",
+        "&am\u{0}p;",
+        "&nb",
+        "sp;",
+        "R&D",
+        // `<` that can and cannot start markup.
+        "<",
+        "< ",
+        "<3",
+        "<<",
+        "<\u{0}",
+        "<a>",
+        "</a>",
+        "<a href='?x=1&y=2'>",
+        "<标题>",
+        "<_x/>",
+        "<:y>",
+        // Sections, whole and in parts.
+        "<![CDATA[",
+        "]]>",
+        "]]",
+        "<![CDATA[a & b < c &nbsp;]]>",
+        "<!--",
+        "-->",
+        "<!-- x & y -->",
+        "<?",
+        "?>",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+        "<?pi & ?>",
+        "<!DOCTYPE rss [",
+        "<!ENTITY a \"&\">",
+        "]>",
+        "<!DOCTYPE rss>",
+        "<!",
+        "[",
+        "]",
+        ">",
+        // Roots.
+        "<rss>",
+        "<rss ",
+        "<rss/>",
+        "<rss version=\"2.0\">",
+        "<rss version='2.01'>",
+        "<rss version=\"0.91\">",
+        "<rss version=\" 0.92 \">",
+        "<rss version=3>",
+        "<rss xmlns:dc=\"x\">",
+        "<rss xversion=\"1\">",
+        " version=",
+        "\"3\"",
+        "'1.0'",
+        "<rssx>",
+        "<feed>",
+        "</rss>",
+    ];
+
+    fn document() -> impl Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(PIECES), 0..48)
+            .prop_map(|pieces| pieces.concat())
+    }
+
+    /// A realistic feed with pieces dropped in at char boundaries.
+    fn damaged_feed() -> impl Strategy<Value = String> {
+        let feed = timing::small_feed();
+        proptest::collection::vec(
+            (
+                any::<prop::sample::Index>(),
+                proptest::sample::select(PIECES),
+            ),
+            0..6,
+        )
+        .prop_map(move |edits| {
+            let mut doc = feed.clone();
+            for (at, piece) in edits {
+                let boundaries: Vec<usize> = doc
+                    .char_indices()
+                    .map(|(i, _)| i)
+                    .chain([doc.len()])
+                    .collect();
+                let at = boundaries[at.index(boundaries.len())];
+                doc.insert_str(at, piece);
+            }
+            doc
+        })
+    }
+
+    fn assert_same(doc: &str) -> Result<(), TestCaseError> {
+        let new = repair(doc);
+        let old = reference::repair(doc);
+        prop_assert_eq!(new.as_bytes(), old.as_bytes(), "input {:?}", doc);
+        // Borrowing is part of the contract: no allocation when nothing changed.
+        prop_assert_eq!(
+            matches!(new, std::borrow::Cow::Borrowed(_)),
+            matches!(old, std::borrow::Cow::Borrowed(_))
+        );
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1500))]
+
+        #[test]
+        fn mixed_pieces(doc in document()) {
+            assert_same(&doc)?;
+        }
+
+        #[test]
+        fn damaged_feeds(doc in damaged_feed()) {
+            assert_same(&doc)?;
+        }
+
+        #[test]
+        fn arbitrary_text(chars in proptest::collection::vec(any::<char>(), 0..300)) {
+            assert_same(&chars.into_iter().collect::<String>())?;
+        }
+
+        #[test]
+        fn low_and_high_bytes(
+            chars in proptest::collection::vec(
+                prop_oneof![
+                    0u32..0x80,
+                    0xFFB0u32..0x10000,
+                    Just(0x4E2Du32),
+                ]
+                .prop_filter_map("surrogate", char::from_u32),
+                0..300,
+            )
+        ) {
+            assert_same(&chars.into_iter().collect::<String>())?;
+        }
+    }
+
+    /// Cases the generators could miss, each where the two scans could part ways.
+    #[test]
+    fn edge_cases() {
+        let long_cdata = format!("<t><![CDATA[{}\u{1}]]>&</t>", "中，".repeat(100));
+        let late_control = format!("<rss>{}<![CDATA[&]]>\u{0}&", "字".repeat(90));
+        let control_at_chunk_edges: String = (0..600)
+            .map(|k| if k % 64 == 63 { '\u{2}' } else { 'a' })
+            .collect();
+        let cases = [
+            // A version fix sits after later-scanned bytes that are fixed too.
+            "<rss \u{1} version=\"3\">x</rss>",
+            "<rss a=\"&\" version=\"3\">x</rss>",
+            "<rss a=\"\u{FFFE}\" version=\"3\">",
+            "\u{FFFE}<rss>",
+            "\u{0}\n<rss>",
+            "<t>\u{FFFF}</t>",
+            "<t>￥\u{FFFD}\u{FFFE}</t>",
+            "<![CDATA[\u{FFFF}",
+            "<!--\u{0}",
+            "<!DOCTYPE [\u{1}]>\u{2}",
+            // A terminator whose first byte also comes just before it.
+            "<![CDATA[x]]]>&",
+            "<!-- a --->&",
+            "<???>&",
+            long_cdata.as_str(),
+            late_control.as_str(),
+            control_at_chunk_edges.as_str(),
+            "",
+            "\u{0}",
+            "&",
+            "<",
+        ];
+        for doc in cases {
+            assert_eq!(repair(doc), reference::repair(doc), "input {doc:?}");
+        }
+    }
+
+    #[test]
+    fn realistic_feed_is_borrowed_and_same() {
+        let doc = timing::chinese_feed();
+        assert!(matches!(repair(&doc), std::borrow::Cow::Borrowed(_)));
+        let broken = doc.replace("&amp;x=1", "&x=1\u{0}\u{FFFF}");
+        assert_ne!(repair(&broken), broken);
+        assert_eq!(repair(&broken), reference::repair(&broken));
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    /// A ~10 KB RSS document like the RSSHub feeds the sync sees: Chinese prose with full-width
+    /// punctuation inside CDATA, a few entities and links.
+    pub(super) fn chinese_feed() -> String {
+        feed_of(10_000)
+    }
+
+    /// One item: small enough for generated damage to land anywhere.
+    pub(super) fn small_feed() -> String {
+        feed_of(0)
+    }
+
+    fn feed_of(size: usize) -> String {
+        let mut doc = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\">\n<channel>\n<title><![CDATA[晨间新闻 - 示例]]></title>\n<link>https://news.example.com/</link>\n",
+        );
+        let paragraph = "<p>清晨的渡口，雾还没有散（据船工说：“今年的水比往年大”），第一班船已经靠岸。乘客们提着行李，沿着石阶慢慢走上来；有人问：＂票价涨了吗？＂售票员摇头：不涨。</p>\n";
+        let mut n = 0;
+        while n == 0 || doc.len() < size {
+            n += 1;
+            doc.push_str(&format!(
+                "<item>\n<title><![CDATA[第{n}条：渡口的早晨（图）]]></title>\n<description><![CDATA[{p}{p}<img src=\"https://img.example.com/{n}.jpg?w=640&h=480\">]]></description>\n<link>https://news.example.com/a/{n}.html?from=rss&amp;x=1</link>\n<pubDate>Tue, 03 Nov 2026 08:0{d}:00 +0800</pubDate>\n</item>\n",
+                p = paragraph,
+                d = n % 10
+            ));
+        }
+        doc.push_str("</channel>\n</rss>\n");
+        doc
+    }
+
+    /// Prints µs per MB of the pass and of the old scan on the same document.
+    #[test]
+    #[ignore = "timing, run with --release --ignored --nocapture"]
+    fn repair_speed() {
+        let doc = chinese_feed();
+        let new = micros_per_mb(&doc, |d| super::repair(d).len());
+        let old = micros_per_mb(&doc, |d| super::reference::repair(d).len());
+        println!(
+            "doc {} bytes: repair {new:.0} µs/MB, old scan {old:.0} µs/MB",
+            doc.len()
+        );
+    }
+
+    fn micros_per_mb(doc: &str, run: impl Fn(&str) -> usize) -> f64 {
+        let rounds = 20_000;
+        let start = std::time::Instant::now();
+        let total: usize = (0..rounds).map(|_| run(std::hint::black_box(doc))).sum();
+        std::hint::black_box(total);
+        start.elapsed().as_secs_f64() * 1e6 / ((doc.len() * rounds) as f64 / 1e6)
     }
 }
