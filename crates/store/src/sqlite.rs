@@ -86,6 +86,14 @@ pub struct Checkpointer {
     thread: Option<JoinHandle<()>>,
 }
 
+impl Checkpointer {
+    /// Asks for the last checkpoint now, without waiting for it: the caller's own final work
+    /// (flushing files) overlaps with it. Dropping the checkpointer still waits.
+    pub fn finish(&mut self) {
+        drop(self.stop.take());
+    }
+}
+
 impl Drop for Checkpointer {
     fn drop(&mut self) {
         drop(self.stop.take());

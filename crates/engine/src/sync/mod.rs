@@ -138,8 +138,9 @@ pub async fn sync(
     let writes = Writes::new(target.clone());
     let writer_progress = progress.clone();
     let checkpoints = store.checkpoint_in_background()?;
-    let writer =
-        tokio::task::spawn_blocking(move || write_results(store, writes, rx, &*writer_progress));
+    let writer = tokio::task::spawn_blocking(move || {
+        write_results(store, checkpoints, writes, rx, &*writer_progress)
+    });
     // Feeds between fetch and store: bounds memory whatever the feed count (each holds its
     // body, entries and clean HTML). Parsing is CPU-bound: one at a time per core.
     let in_flight = Arc::new(Semaphore::new(config.fetch.concurrency.max(1) * 2));
@@ -165,7 +166,6 @@ pub async fn sync(
     let mut tally = writer
         .await
         .map_err(|e| EngineError::Config(format!("the writer thread stopped: {e}")))??;
-    drop(checkpoints);
     progress.end();
     report.feeds_ok = tally.ok;
     report.feeds_deferred = tally.deferred;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use tidings_config::Feed;
-use tidings_store::{FeedOk, SqliteStore, Staged, Store, StoredArticle};
+use tidings_store::{Checkpointer, FeedOk, SqliteStore, Staged, Store, StoredArticle};
 use tokio::sync::{mpsc, Semaphore};
 
 use super::{cores, FeedFailure, FeedResult, Prepared, Progress};
@@ -222,6 +222,7 @@ impl Writes {
 /// whole run.
 pub(super) fn write_results(
     mut store: SqliteStore,
+    mut checkpoints: Checkpointer,
     mut writes: Writes,
     mut rx: mpsc::Receiver<FeedResult>,
     progress: &dyn Progress,
@@ -277,6 +278,8 @@ pub(super) fn write_results(
         }
     }
     commit_and_write(&mut store, &mut writes, &mut batch)?;
+    // The last checkpoint and the last flush both wait on the disk: let them wait together.
+    checkpoints.finish();
     writes.flush(&mut store, &mut tally)?;
     Ok(tally)
 }
