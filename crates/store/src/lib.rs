@@ -142,7 +142,8 @@ pub trait Store {
     /// articles are recognised and never come back).
     fn known(&self, ids: &[&str]) -> Result<HashMap<String, Known>, StoreError>;
 
-    /// All or nothing (a transaction, or a savepoint when a batch is open): record the feed's
+    /// All or nothing (a transaction; when a batch is open, a failure rolls back the whole
+    /// batch): record the feed's
     /// success (validators, status, failures reset to 0), insert/update the staged articles and
     /// list them as pending, allocate slugs for new ones
     /// (`slug_base`, then `slug_base-2`, `-3` …; unique case-insensitively against every

@@ -710,7 +710,7 @@ fn the_background_checkpointer_copies_the_log_into_the_database() {
 }
 
 #[test]
-fn a_batch_is_invisible_until_committed_and_a_failing_feed_rolls_back_alone() {
+fn a_batch_is_invisible_until_committed_and_a_failing_feed_rolls_back_the_batch() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(dir.path());
     store.begin_batch().unwrap();
@@ -729,7 +729,7 @@ fn a_batch_is_invisible_until_committed_and_a_failing_feed_rolls_back_alone() {
             .unwrap()
     };
     assert_eq!(others(), 0);
-    // A feed that fails inside the batch is undone on its own.
+    // A feed that fails inside the batch undoes the whole batch.
     let mut clash = staged(article("b3", "2022-01-01T00:00:00Z"), "ignored");
     clash.slug = Some("TAKEN".into());
     let err = store
@@ -742,11 +742,20 @@ fn a_batch_is_invisible_until_committed_and_a_failing_feed_rolls_back_alone() {
         )
         .unwrap_err();
     assert!(err.to_string().contains("b3"), "{err}");
+    assert!(store.known(&["b1", "b2", "b3"]).unwrap().is_empty());
+    // Committing after the rollback is a no-op, and the store goes on working.
+    store.commit_batch().unwrap();
+    assert_eq!(others(), 0);
+    store.begin_batch().unwrap();
+    store
+        .stage(
+            &ok("200"),
+            vec![staged(article("b1", "2022-01-01T00:00:00Z"), "taken")],
+        )
+        .unwrap();
     store.mark_published(&["b1"]).unwrap();
     store.commit_batch().unwrap();
     assert_eq!(others(), 1);
     assert_eq!(ids(&all(&store)), ["b1"]);
     assert!(store.pending().unwrap().is_empty());
-    // Committing with no batch open is a no-op.
-    store.commit_batch().unwrap();
 }

@@ -304,10 +304,11 @@ fn commit_and_write(
     Ok(())
 }
 
-/// Stores one feed's articles, all or nothing (a savepoint of the open batch), and returns the
-/// new and changed ones, with their slugs reserved, for writing. Their rows stay pending until the posts are written and
-/// flushed; a crash before that leaves them pending, and the next run finishes them under the
-/// same slugs: never a duplicate, never a loss.
+/// Stores one feed's articles in the open batch (a failure rolls the batch back and ends the
+/// run) and returns the new and changed ones, with their slugs reserved, for writing. Their
+/// rows stay pending until the posts are written and flushed; a crash before that leaves them
+/// pending, and the next run finishes them under the same slugs: never a duplicate, never a
+/// loss.
 fn stage_feed(
     store: &mut SqliteStore,
     target: &Target,
