@@ -26,7 +26,7 @@ pub(super) struct Tally {
 
 /// Posts written between two flushes. A flush costs one `syncfs`; a crash costs at most this
 /// many posts (twice this while a flush runs) re-rendered, and found identical, by the next run.
-const FLUSH_EVERY: usize = 5000;
+const FLUSH_EVERY: usize = 2000;
 
 /// [`FLUSH_EVERY`], unless `TIDINGS_FLUSH_EVERY` says otherwise: the crash tests set it low so
 /// that their small fixtures go through many flushes.
