@@ -81,6 +81,11 @@ impl Blog {
         for e in entries.flatten() {
             let meta = e.metadata().unwrap();
             let name = e.file_name().to_string_lossy().into_owned();
+            if meta.is_dir() {
+                // A folder (the writer's temp folder) shows as `name/`, without bytes.
+                out.insert(format!("{name}/"), (Vec::new(), meta.modified().unwrap()));
+                continue;
+            }
             out.insert(
                 name,
                 (std::fs::read(e.path()).unwrap(), meta.modified().unwrap()),

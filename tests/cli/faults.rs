@@ -379,8 +379,8 @@ fn every_fault_fails_only_its_own_feed_and_is_recorded() {
         );
     }
     assert!(
-        !after.keys().any(|k| k.starts_with(".tidings-tmp-")),
-        "no temp file left"
+        !after.keys().any(|k| k.starts_with(".tidings-tmp")),
+        "no temp file or temp folder left"
     );
 
     // The 429 asked for an hour: the next run leaves that feed alone.

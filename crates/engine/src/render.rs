@@ -104,6 +104,19 @@ impl Target {
         }
     }
 
+    /// Removes the folder of temp files once the run is done with it (it is empty then).
+    pub(crate) fn tidy(&self) -> Result<(), EngineError> {
+        match self {
+            Target::Hexo { dir, .. } => {
+                tidings_publish::remove_temp_dir(dir).map_err(|source| EngineError::Io {
+                    path: dir.clone(),
+                    source,
+                })
+            }
+            Target::StoreOnly => Ok(()),
+        }
+    }
+
     /// Removes temp files a crashed run left in the output folder.
     pub(crate) fn sweep(&self) -> Result<usize, EngineError> {
         match self {

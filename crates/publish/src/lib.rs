@@ -8,7 +8,7 @@ mod fs;
 mod slug;
 pub mod yaml;
 
-pub use fs::{remove_temp_files, replace_file, sync_tree, TEMP_PREFIX};
+pub use fs::{remove_temp_dir, remove_temp_files, replace_file, sync_tree, TEMP_DIR, TEMP_PREFIX};
 pub use slug::slug_base;
 
 use jiff::tz::TimeZone;

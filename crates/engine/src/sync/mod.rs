@@ -120,6 +120,7 @@ pub async fn sync(
     if options.rewrite {
         report.rewrite = true;
         (report.rewritten, report.unchanged) = rewrite_all(&store, &target)?;
+        target.tidy()?;
         report.elapsed = started.elapsed();
         return Ok(report);
     }
@@ -166,6 +167,7 @@ pub async fn sync(
     let mut tally = writer
         .await
         .map_err(|e| EngineError::Config(format!("the writer thread stopped: {e}")))??;
+    target.tidy()?;
     progress.end();
     report.feeds_ok = tally.ok;
     report.feeds_deferred = tally.deferred;
