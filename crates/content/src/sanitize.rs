@@ -119,15 +119,24 @@ fn builder() -> Builder<'static> {
 /// check on the decoded value, then [`filter_attribute`]. For the one-pass cleaner, which must
 /// agree with ammonia byte for byte.
 pub(crate) fn url_attribute(element: &str, attribute: &str, value: &str) -> Option<String> {
-    let scheme_ok = match Url::parse(value) {
+    let parsed = Url::parse(value);
+    let scheme_ok = match &parsed {
         Ok(url) => LINK_SCHEMES.contains(&url.scheme()),
         Err(url::ParseError::RelativeUrlWithoutBase) => true,
         Err(_) => false,
     };
-    if !scheme_ok {
-        return None;
+    match parsed {
+        _ if !scheme_ok => None,
+        // The filter would trim the value and parse it again: when trimming changes nothing
+        // (nearly always), that parse is this one. URL parsing was a third of the one-pass
+        // cleaner's time.
+        Ok(url) if value.trim() == value => match (element, attribute) {
+            ("a", "href") => accept_url(url, LINK_SCHEMES),
+            ("img", "src") => accept_url(url, IMAGE_SCHEMES).filter(|url| !is_placeholder(url)),
+            _ => filter_attribute(element, attribute, value).map(Cow::into_owned),
+        },
+        _ => filter_attribute(element, attribute, value).map(Cow::into_owned),
     }
-    filter_attribute(element, attribute, value).map(Cow::into_owned)
 }
 
 fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Option<Cow<'u, str>> {
@@ -157,6 +166,11 @@ fn absolute_url(value: &str, schemes: &[&str]) -> Option<String> {
         Err(url::ParseError::RelativeUrlWithoutBase) => resolve(value)?,
         Err(_) => return None,
     };
+    accept_url(url, schemes)
+}
+
+/// `url` as a string if it has one of `schemes` (and a host, unless it is `mailto`).
+fn accept_url(url: Url, schemes: &[&str]) -> Option<String> {
     if !schemes.contains(&url.scheme()) {
         return None;
     }
