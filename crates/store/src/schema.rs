@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::StoreError;
 
 /// Migrations in order; `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -101,6 +101,19 @@ DROP INDEX articles_by_date;
 /// is left empty; rows from before keep their text in `html` and are read from there.
 const V5: &str = "
 ALTER TABLE articles ADD COLUMN body BLOB;
+";
+
+/// Version 6: `images` becomes a table clustered on its URL. As a rowid table with a TEXT
+/// primary key it was two B-trees, and recording an image inserted into both (a cold sync
+/// records 50,000 of them, on the single writer).
+const V6: &str = "
+CREATE TABLE images_by_url (
+    url        TEXT PRIMARY KEY NOT NULL,
+    first_seen INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+INSERT INTO images_by_url (url, first_seen) SELECT url, first_seen FROM images;
+DROP TABLE images;
+ALTER TABLE images_by_url RENAME TO images;
 ";
 
 /// Bring `conn` up to [`SCHEMA_VERSION`] in one transaction; refuse a newer database rather
@@ -203,5 +216,47 @@ mod tests {
             )
             .unwrap();
         assert_eq!(dropped, 0);
+    }
+
+    #[test]
+    fn version_6_keeps_every_image_in_a_table_without_rowids() {
+        let mut conn = version_3();
+        conn.execute_batch(
+            "INSERT INTO images (url, first_seen) VALUES ('https://i.example/1.jpg', 7),
+                                                         ('https://i.example/2.jpg', 8);",
+        )
+        .unwrap();
+        migrate(&mut conn, "test.db").unwrap();
+        let images: Vec<(String, i64)> = conn
+            .prepare("SELECT url, first_seen FROM images ORDER BY url")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            images,
+            [
+                ("https://i.example/1.jpg".to_string(), 7),
+                ("https://i.example/2.jpg".to_string(), 8)
+            ]
+        );
+        let sql: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'images'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(sql.contains("WITHOUT ROWID"), "{sql}");
+        // One B-tree: no separate index for the primary key any more.
+        let indexes: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'images'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexes, 0);
     }
 }
