@@ -284,10 +284,12 @@ pub(super) fn write_results(
     Ok(tally)
 }
 
-/// Feeds stored in one transaction at most. One commit per feed wrote the index pages that
-/// neighbouring feeds share again and again; a batch is also what a crash can cost (it is
+/// Feeds stored in one transaction at most. Each commit writes every index page the batch
+/// touched, and neighbouring batches touch the same pages: a cold sync of 1,000 feeds wrote
+/// 211 MB of log with 16 feeds per batch, 162 MB with 32, 131-141 MB with 48 (the store's
+/// 16 MB page cache holds a batch of 48). A batch is also what a crash can cost (it is
 /// fetched and stored again by the next run).
-const BATCH_FEEDS: usize = 16;
+const BATCH_FEEDS: usize = 48;
 
 /// Commits the stored feeds, then starts writing their posts: a post file is written only
 /// once its row (and the slug in its name) is committed, so a crash never leaves a file the
