@@ -15,17 +15,15 @@
 
 use std::borrow::Cow;
 
-use memchr::{memchr, memchr2, memchr3};
+use memchr::memchr;
 use tidings_model::CleanHtml;
 
-use crate::postpass::{Images, IMG_FIXED_ATTRS};
+use crate::postpass::{escape_into, Images, IMG_FIXED_ATTRS};
 use crate::prepass::{first_candidate, is_pixel_size, is_placeholder, LAZY_ATTRS};
-use crate::sanitize::{number, parse_base, url_attribute, BaseGuard};
+use crate::sanitize::{number, parse_base, url_attribute, BaseGuard, LINK_REL};
 
 /// Deeper nesting than this is left to the full pipeline (and never seen in articles).
 const MAX_DEPTH: usize = 64;
-
-const LINK_REL: &str = "noopener noreferrer nofollow";
 
 /// Cleans `raw` in one pass, or `None` if it is not of the simple shape described above.
 pub(crate) fn clean(raw: &str, base: Option<&str>) -> Option<CleanHtml> {
@@ -551,34 +549,3 @@ const NAMED: [(&str, char); 28] = [
     ("thinsp", '\u{2009}'),
     ("zwj", '\u{200d}'),
 ];
-
-/// Escapes as html5ever's serializer does: `&`, `<`, `>` and no-break spaces, and `"` in
-/// attribute values.
-fn escape_into(out: &mut String, text: &str, attribute: bool) {
-    let bytes = text.as_bytes();
-    let quote = if attribute { b'"' } else { b'<' };
-    // Two searches, each in vector code; 0xc2 leads the two bytes of U+0080..U+00BF.
-    let next = |from: usize| {
-        let slice = &bytes[from..];
-        let end = memchr3(quote, b'<', b'>', slice).unwrap_or(slice.len());
-        from + memchr2(b'&', 0xc2, &slice[..end]).unwrap_or(end)
-    };
-    let mut from = 0;
-    loop {
-        let i = next(from);
-        out.push_str(&text[from..i]);
-        let Some(&byte) = bytes.get(i) else {
-            return;
-        };
-        let (replacement, len) = match byte {
-            b'&' => ("&amp;", 1),
-            b'"' => ("&quot;", 1),
-            b'<' => ("&lt;", 1),
-            b'>' => ("&gt;", 1),
-            _ if bytes.get(i + 1) == Some(&0xa0) => ("&nbsp;", 2),
-            _ => (&text[i..i + 2], 2),
-        };
-        out.push_str(replacement);
-        from = i + len;
-    }
-}

@@ -15,6 +15,7 @@ use std::sync::LazyLock;
 use lol_html::errors::RewritingError;
 use lol_html::html_content::Element;
 use lol_html::{ElementContentHandlers, RewriteStrSettings, Selector};
+use memchr::{memchr2, memchr3};
 
 use crate::rewrite::rewrite;
 use tidings_model::CleanHtml;
@@ -280,17 +281,39 @@ pub fn encode_attribute(value: &str) -> Cow<'_, str> {
         return Cow::Borrowed(value);
     }
     let mut out = String::with_capacity(value.len() + 16);
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\u{a0}' => out.push_str("&nbsp;"),
-            c => out.push(c),
-        }
-    }
+    escape_into(&mut out, value, true);
     Cow::Owned(out)
+}
+
+/// Escapes as html5ever's serializer does: `&`, `<`, `>` and no-break spaces, and `"` in
+/// attribute values.
+pub(crate) fn escape_into(out: &mut String, text: &str, attribute: bool) {
+    let bytes = text.as_bytes();
+    let quote = if attribute { b'"' } else { b'<' };
+    // Two searches, each in vector code; 0xc2 leads the two bytes of U+0080..U+00BF.
+    let next = |from: usize| {
+        let slice = &bytes[from..];
+        let end = memchr3(quote, b'<', b'>', slice).unwrap_or(slice.len());
+        from + memchr2(b'&', 0xc2, &slice[..end]).unwrap_or(end)
+    };
+    let mut from = 0;
+    loop {
+        let i = next(from);
+        out.push_str(&text[from..i]);
+        let Some(&byte) = bytes.get(i) else {
+            return;
+        };
+        let (replacement, len) = match byte {
+            b'&' => ("&amp;", 1),
+            b'"' => ("&quot;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            _ if bytes.get(i + 1) == Some(&0xa0) => ("&nbsp;", 2),
+            _ => (&text[i..i + 2], 2),
+        };
+        out.push_str(replacement);
+        from = i + len;
+    }
 }
 
 /// Headings: the parser closes an open heading when another heading starts directly inside

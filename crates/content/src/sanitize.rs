@@ -44,7 +44,7 @@ pub const REMOVED_WITH_CONTENT: &[&str] = &[
     "rt", "rp",
 ];
 
-const LINK_REL: &str = "noopener noreferrer nofollow";
+pub(crate) const LINK_REL: &str = "noopener noreferrer nofollow";
 const LINK_SCHEMES: &[&str] = &["http", "https", "mailto"];
 const IMAGE_SCHEMES: &[&str] = &["http", "https"];
 const MAX_NUMBER_DIGITS: usize = 5;
@@ -125,31 +125,53 @@ pub(crate) fn url_attribute(element: &str, attribute: &str, value: &str) -> Opti
         Err(url::ParseError::RelativeUrlWithoutBase) => true,
         Err(_) => false,
     };
-    match parsed {
+    match (parsed, url_rule(element, attribute)) {
         _ if !scheme_ok => None,
         // The filter would trim the value and parse it again: when trimming changes nothing
         // (nearly always), that parse is this one. URL parsing was a third of the one-pass
         // cleaner's time.
-        Ok(url) if value.trim() == value => match (element, attribute) {
-            ("a", "href") => accept_url(url, LINK_SCHEMES),
-            ("img", "src") => accept_url(url, IMAGE_SCHEMES).filter(|url| !is_placeholder(url)),
-            _ => filter_attribute(element, attribute, value).map(Cow::into_owned),
-        },
+        (Ok(url), Some(rule)) if value.trim() == value => rule.admit(accept_url(url, rule.schemes)),
         _ => filter_attribute(element, attribute, value).map(Cow::into_owned),
     }
 }
 
-fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Option<Cow<'u, str>> {
+/// What a URL attribute may hold.
+#[derive(Clone, Copy)]
+struct UrlRule {
+    schemes: &'static [&'static str],
+    /// A stand-in image is junk wherever it comes from; the pre-pass drops most of them, this
+    /// catches those it cannot see (and keeps the second `clean` from disagreeing).
+    no_placeholders: bool,
+}
+
+impl UrlRule {
+    fn admit(self, url: Option<String>) -> Option<String> {
+        url.filter(|url| !(self.no_placeholders && is_placeholder(url)))
+    }
+}
+
+fn url_rule(element: &str, attribute: &str) -> Option<UrlRule> {
     match (element, attribute) {
-        ("a", "href") => absolute_url(value, LINK_SCHEMES).map(Cow::Owned),
-        // A stand-in image is junk wherever it comes from; the pre-pass drops most of them,
-        // this catches those it cannot see (and keeps the second `clean` from disagreeing).
-        ("img", "src") => absolute_url(value, IMAGE_SCHEMES)
-            .filter(|url| !is_placeholder(url))
-            .map(Cow::Owned),
-        (_, "width" | "height" | "colspan" | "rowspan" | "start") => {
-            number(value).map(Cow::Borrowed)
-        }
+        ("a", "href") => Some(UrlRule {
+            schemes: LINK_SCHEMES,
+            no_placeholders: false,
+        }),
+        ("img", "src") => Some(UrlRule {
+            schemes: IMAGE_SCHEMES,
+            no_placeholders: true,
+        }),
+        _ => None,
+    }
+}
+
+fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Option<Cow<'u, str>> {
+    if let Some(rule) = url_rule(element, attribute) {
+        return rule
+            .admit(absolute_url(value, rule.schemes))
+            .map(Cow::Owned);
+    }
+    match attribute {
+        "width" | "height" | "colspan" | "rowspan" | "start" => number(value).map(Cow::Borrowed),
         _ => Some(Cow::Borrowed(value)),
     }
 }
