@@ -15,13 +15,14 @@ pub mod dates;
 pub mod decode;
 mod ids;
 mod repair;
+mod rss;
 mod scan;
 pub mod text;
 
 use std::borrow::Cow;
 use std::time::SystemTime;
 
-use feed_rs::model::{Entry as RawEntry, Feed as RawFeed, Link, MediaContent};
+use feed_rs::model::{Entry as RawEntry, Feed as RawFeed, Link};
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -66,6 +67,36 @@ pub fn parse(
     content_type: Option<&str>,
     cx: &FeedContext,
 ) -> Result<ParsedFeed, FeedError> {
+    with_document(bytes, content_type, cx, |doc, is_json| {
+        // Plain RSS 2.0 (most feeds) takes the one-pass route; anything else goes to feed-rs.
+        let fast = if is_json { None } else { rss::parse(doc, cx) };
+        match fast {
+            Some(feed) => Ok(feed),
+            None => parse_feed_rs(doc, is_json, cx),
+        }
+    })?
+}
+
+/// Like [`parse`], but always through feed-rs: the reference the fast RSS route is tested
+/// against.
+#[doc(hidden)]
+pub fn parse_with_feed_rs(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    cx: &FeedContext,
+) -> Result<ParsedFeed, FeedError> {
+    with_document(bytes, content_type, cx, |doc, is_json| {
+        parse_feed_rs(doc, is_json, cx)
+    })?
+}
+
+/// Decodes, sniffs and (for XML) repairs `bytes`, then hands the document to `route`.
+fn with_document<T>(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    cx: &FeedContext,
+    route: impl FnOnce(&str, bool) -> T,
+) -> Result<T, FeedError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(FeedError::Empty { url: cx.url.into() });
     }
@@ -83,10 +114,19 @@ pub fn parse(
     } else {
         repair::repair(body)
     };
-    let raw = feed_parser(cx.timezone)
-        .parse(doc.as_bytes())
-        .map_err(|e| parse_error(e, &doc, cx.url))?;
-    Ok(convert(raw, &doc, is_json, cx))
+    Ok(route(&doc, is_json))
+}
+
+fn parse_feed_rs(doc: &str, is_json: bool, cx: &FeedContext) -> Result<ParsedFeed, FeedError> {
+    // feed-rs 3 panics on some hostile input (an author "名——a@b.cn" slices inside a
+    // character); such a feed is an error, not a crash.
+    let parsed = std::panic::catch_unwind(|| feed_parser(cx.timezone).parse(doc.as_bytes()))
+        .map_err(|_| FeedError::Invalid {
+            url: cx.url.into(),
+            message: "feed-rs panicked on this document".into(),
+        })?;
+    let raw = parsed.map_err(|e| parse_error(e, doc, cx.url))?;
+    Ok(convert(raw, doc, is_json, cx))
 }
 
 /// A feed-rs parser wired to our date parser, leaving content raw and ids empty when absent.
@@ -188,6 +228,16 @@ struct Bases {
 }
 
 impl Bases {
+    /// The bases of a feed whose main link (as read, maybe relative) is `link`.
+    fn new(link: Option<&str>, cx: &FeedContext) -> Bases {
+        let mut bases = Bases {
+            feed_link: None,
+            feed_url: Url::parse(cx.url).ok(),
+        };
+        bases.feed_link = link.and_then(|l| bases.absolute(l, None));
+        bases
+    }
+
     /// `href` made absolute against `first`, else the feed link, else the feed URL; http(s) only.
     fn absolute(&self, href: &str, first: Option<&Url>) -> Option<Url> {
         let href = href.trim();
@@ -204,13 +254,79 @@ impl Bases {
     }
 }
 
+/// The feed-level fields both routes hand over: the title text and the main link as read.
+fn feed_title(raw: Option<&str>) -> Option<String> {
+    raw.map(text::plain).filter(|t| !t.is_empty())
+}
+
+/// An entry as read by either route (feed-rs or [`rss`]), before our rules make it an [`Entry`].
+/// Strings are as feed-rs would hold them: text trimmed where feed-rs trims, links as its
+/// `Link::href`.
+struct EntryParts<'a> {
+    /// The href of the main link (see [`main_link`]).
+    link: Option<&'a str>,
+    /// `xml:base` in effect for the content.
+    content_base: Option<&'a str>,
+    /// The raw id / guid, empty when absent.
+    guid: &'a str,
+    title: Option<&'a str>,
+    /// The first author's name.
+    author: Option<&'a str>,
+    body: Option<Cow<'a, str>>,
+    summary: Option<Cow<'a, str>>,
+    published: Option<Timestamp>,
+    updated: Option<Timestamp>,
+}
+
+/// Our rules for one entry: absolute links, the base, the lead-image fallback (`media_image`
+/// gets the entry's base), plain title and author, the content choice, the stable id.
+fn build_entry(
+    parts: EntryParts,
+    media_image: impl FnOnce(Option<&Url>, &Bases) -> Option<String>,
+    scope: Option<&Url>,
+    bases: &Bases,
+    is_json: bool,
+    ids: &mut EntryIds,
+) -> Entry {
+    let link = parts.link.and_then(|l| bases.absolute(l, scope));
+    let content_base = parts.content_base.and_then(|b| bases.absolute(b, scope));
+    let base = content_base
+        .or_else(|| scope.cloned())
+        .or_else(|| link.clone())
+        .or_else(|| bases.feed_link.clone())
+        .or_else(|| bases.feed_url.clone());
+    let media_image = media_image(base.as_ref(), bases);
+    let guid = Some(parts.guid.trim().to_string()).filter(|g| !g.is_empty());
+    let title = parts.title.map(text::plain).unwrap_or_default();
+    let author = parts.author.map(author_name).filter(|a| !a.is_empty());
+    let mut content = parts
+        .body
+        .filter(|b| !b.trim().is_empty())
+        .or(parts.summary)
+        .map(Cow::into_owned)
+        .unwrap_or_default();
+    if is_json {
+        // XML input lost these in the repair pass; JSON can carry them as \u escapes.
+        content = strip_controls(content);
+    }
+    let link = link.map(String::from);
+    let id = ids.next(guid.as_deref(), link.as_deref(), &title, &content);
+    Entry {
+        id,
+        guid,
+        link,
+        title,
+        author,
+        published: parts.published,
+        updated: parts.updated,
+        content,
+        base: base.map(String::from),
+        media_image,
+    }
+}
+
 fn convert(raw: RawFeed, doc: &str, is_json: bool, cx: &FeedContext) -> ParsedFeed {
-    let feed_url = Url::parse(cx.url).ok();
-    let mut bases = Bases {
-        feed_link: None,
-        feed_url,
-    };
-    bases.feed_link = main_link(&raw.links).and_then(|l| bases.absolute(&l.href, None));
+    let bases = Bases::new(main_link(raw.links.iter().map(link_ref)), cx);
     let scopes = if !is_json && doc.contains("xml:base") {
         scan::entry_bases(doc, bases.feed_url.as_ref())
     } else {
@@ -232,10 +348,7 @@ fn convert(raw: RawFeed, doc: &str, is_json: bool, cx: &FeedContext) -> ParsedFe
         })
         .collect();
     ParsedFeed {
-        title: raw
-            .title
-            .map(|t| text::plain(&t.content))
-            .filter(|t| !t.is_empty()),
+        title: feed_title(raw.title.as_ref().map(|t| t.content.as_str())),
         link: bases.feed_link.map(String::from),
         entries,
     }
@@ -248,50 +361,53 @@ fn convert_entry(
     is_json: bool,
     ids: &mut EntryIds,
 ) -> Entry {
-    let link = main_link(&e.links).and_then(|l| bases.absolute(&l.href, scope));
-    let content_base = e.base.as_deref().and_then(|b| bases.absolute(b, scope));
-    let base = content_base
-        .or_else(|| scope.cloned())
-        .or_else(|| link.clone())
-        .or_else(|| bases.feed_link.clone())
-        .or_else(|| bases.feed_url.clone());
-    let media_image = media_image(&e, base.as_ref(), bases);
-    let guid = Some(e.id.trim().to_string()).filter(|g| !g.is_empty());
-    let title = e.title.map(|t| text::plain(&t.content)).unwrap_or_default();
-    let author = e
-        .authors
-        .first()
-        .and_then(|p| p.name.as_deref())
-        .map(author_name)
-        .filter(|a| !a.is_empty());
-    let mut content = e
-        .content
-        .and_then(|c| c.body)
-        .filter(|b| !b.trim().is_empty())
-        .or_else(|| e.summary.map(|s| s.content))
-        .unwrap_or_default();
-    if is_json {
-        // XML input lost these in the repair pass; JSON can carry them as \u escapes.
-        content = strip_controls(content);
-    }
-    let link = link.map(String::from);
-    let id = ids.next(guid.as_deref(), link.as_deref(), &title, &content);
-    Entry {
-        id,
-        guid,
-        link,
-        title,
-        author,
+    let parts = EntryParts {
+        link: main_link(e.links.iter().map(link_ref)),
+        content_base: e.base.as_deref(),
+        guid: &e.id,
+        title: e.title.as_ref().map(|t| t.content.as_str()),
+        author: e.authors.first().and_then(|p| p.name.as_deref()),
+        body: e
+            .content
+            .as_ref()
+            .and_then(|c| c.body.as_deref())
+            .map(Cow::Borrowed),
+        summary: e
+            .summary
+            .as_ref()
+            .map(|s| Cow::Borrowed(s.content.as_str())),
         published: e
             .published
             .and_then(|t| jiff_time(t.timestamp(), t.timestamp_subsec_nanos())),
         updated: e
             .updated
             .and_then(|t| jiff_time(t.timestamp(), t.timestamp_subsec_nanos())),
-        content,
-        base: base.map(String::from),
-        media_image,
-    }
+    };
+    let media = |base: Option<&Url>, bases: &Bases| {
+        let contents = e.media.iter().flat_map(|m| &m.content).filter_map(|c| {
+            let url = c.url.as_ref()?;
+            Some((
+                url,
+                c.content_type.as_ref().map(|t| Cow::Owned(t.to_string())),
+            ))
+        });
+        let image_links = e
+            .links
+            .iter()
+            .filter(|l| {
+                l.media_type
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with("image/"))
+            })
+            .map(|l| l.href.as_str());
+        let thumbnails = e
+            .media
+            .iter()
+            .flat_map(|m| &m.thumbnails)
+            .map(|t| t.image.uri.as_str());
+        media_image(contents, image_links, thumbnails, base, bases)
+    };
+    build_entry(parts, media, scope, bases, is_json, ids)
 }
 
 /// RSS `author` is "email (Name)"; feed-rs leaves the parentheses on the name.
@@ -307,64 +423,69 @@ fn jiff_time(seconds: i64, nanos: u32) -> Option<Timestamp> {
     Timestamp::new(seconds, i32::try_from(nanos).ok()?).ok()
 }
 
-/// The page link: the first `alternate` (or rel-less) link, else the first that is not
+/// What [`main_link`] needs to know of a link.
+#[derive(Clone, Copy)]
+struct LinkRef<'a> {
+    href: &'a str,
+    rel: Option<&'a str>,
+    /// No special target (comments, comments feed).
+    plain: bool,
+}
+
+fn link_ref(l: &Link) -> LinkRef<'_> {
+    LinkRef {
+        href: &l.href,
+        rel: l.rel.as_deref(),
+        plain: l.target.is_none(),
+    }
+}
+
+/// The page link's href: the first `alternate` (or rel-less) link, else the first that is not
 /// self/enclosure/comments.
-fn main_link(links: &[Link]) -> Option<&Link> {
-    let plain = |l: &&Link| l.target.is_none();
-    links
-        .iter()
-        .filter(plain)
-        .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
+fn main_link<'a>(links: impl Iterator<Item = LinkRef<'a>> + Clone) -> Option<&'a str> {
+    let mut plain = links.filter(|l| l.plain);
+    let first = plain
+        .clone()
+        .find(|l| matches!(l.rel, None | Some("alternate")))
         .or_else(|| {
-            links.iter().filter(plain).find(|l| {
+            plain.find(|l| {
                 !matches!(
-                    l.rel.as_deref(),
+                    l.rel,
                     Some("self" | "enclosure" | "edit" | "replies" | "hub" | "related")
                 )
             })
-        })
+        });
+    first.map(|l| l.href)
 }
 
 /// The lead-image fallback: an image enclosure or media:content, else an image link, else a
-/// media thumbnail.
-fn media_image(e: &RawEntry, base: Option<&Url>, bases: &Bases) -> Option<String> {
-    let from_content = e
-        .media
-        .iter()
-        .flat_map(|m| &m.content)
-        .filter(|c| is_image_content(c))
-        .filter_map(|c| c.url.as_ref())
-        .find(|u| matches!(u.scheme(), "http" | "https"))
-        .cloned();
-    let from_links = || {
-        e.links
-            .iter()
-            .filter(|l| {
-                l.media_type
-                    .as_deref()
-                    .is_some_and(|t| t.starts_with("image/"))
-            })
-            .find_map(|l| bases.absolute(&l.href, base))
-    };
-    let from_thumbnails = || {
-        e.media
-            .iter()
-            .flat_map(|m| &m.thumbnails)
-            .find_map(|t| bases.absolute(&t.image.uri, base))
-    };
+/// media thumbnail. `contents` are media URLs with their media type as text, `image_links`
+/// the hrefs of links typed `image/*`, `thumbnails` the thumbnail URLs as written.
+fn media_image<'u>(
+    contents: impl Iterator<Item = (&'u Url, Option<Cow<'u, str>>)>,
+    image_links: impl Iterator<Item = &'u str>,
+    thumbnails: impl Iterator<Item = &'u str>,
+    base: Option<&Url>,
+    bases: &Bases,
+) -> Option<String> {
+    let mut contents = contents;
+    let from_content = contents
+        .find(|(url, kind)| {
+            is_image_content(url, kind.as_deref()) && matches!(url.scheme(), "http" | "https")
+        })
+        .map(|(url, _)| url.clone());
+    let mut image_links = image_links;
+    let mut thumbnails = thumbnails;
     from_content
-        .or_else(from_links)
-        .or_else(from_thumbnails)
+        .or_else(|| image_links.find_map(|href| bases.absolute(href, base)))
+        .or_else(|| thumbnails.find_map(|uri| bases.absolute(uri, base)))
         .map(String::from)
 }
 
-fn is_image_content(c: &MediaContent) -> bool {
-    let Some(url) = &c.url else {
-        return false;
-    };
-    match &c.content_type {
+fn is_image_content(url: &Url, content_type: Option<&str>) -> bool {
+    match content_type {
         Some(t) => {
-            let t = t.to_string().to_ascii_lowercase();
+            let t = t.to_ascii_lowercase();
             t.starts_with("image/")
                 || (t.ends_with("/octet-stream") && looks_like_image(url.path()))
         }
