@@ -90,6 +90,24 @@ pub fn parse_with_feed_rs(
     })?
 }
 
+/// Only the fast RSS route: `None` when it declines the document (or the prelude fails).
+/// For tests that must know which route produced a feed.
+#[doc(hidden)]
+pub fn parse_fast_rss(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    cx: &FeedContext,
+) -> Option<ParsedFeed> {
+    with_document(bytes, content_type, cx, |doc, is_json| {
+        if is_json {
+            None
+        } else {
+            rss::parse(doc, cx)
+        }
+    })
+    .ok()?
+}
+
 /// Decodes, sniffs and (for XML) repairs `bytes`, then hands the document to `route`.
 fn with_document<T>(
     bytes: &[u8],
