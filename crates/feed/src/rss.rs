@@ -213,8 +213,12 @@ impl<'a> Reader<'a> {
     /// A processing instruction other than a declaration: feed-rs ignores it.
     fn skip_pi(&mut self) -> Option<()> {
         let body = self.rest().get(2..)?;
-        if !body.starts_with(|c: char| c.is_ascii_alphabetic())
-            || body.get(..3).is_some_and(|t| t.eq_ignore_ascii_case("xml"))
+        let target = &body[..body
+            .find([' ', '\t', '\r', '\n', '?'])
+            .unwrap_or(body.len())];
+        // A second `xml` declaration would make feed-rs switch encodings.
+        if !target.starts_with(|c: char| c.is_ascii_alphabetic())
+            || target.eq_ignore_ascii_case("xml")
         {
             return None;
         }
@@ -295,6 +299,9 @@ impl<'a> Reader<'a> {
                     }
                 }
                 (Ns::Rss, "item") => channel.items.push(self.item(&child)?),
+                (Ns::Rss, "managingEditor" | "webMaster") => {
+                    self.person(&child)?;
+                }
                 (Ns::Unhandled, _) => return None,
                 // Everything else feed-rs reads into fields we do not use, or ignores.
                 _ => self.skip_content(&child, 1)?,
@@ -330,7 +337,7 @@ impl<'a> Reader<'a> {
                 (Ns::Rss, "description") => item.summary = self.text(&child)?,
                 (Ns::Content, "encoded") => item.encoded = self.text(&child)?,
                 (Ns::Rss, "author") | (Ns::Dc, "creator") => {
-                    let text = self.text(&child)?;
+                    let text = self.person(&child)?;
                     if item.author.is_none() {
                         item.author = text;
                     }
@@ -474,6 +481,16 @@ impl<'a> Reader<'a> {
                 return None;
             }
         }
+    }
+
+    /// The text of an element feed-rs reads as a person; `None` (the outer one) when
+    /// feed-rs would panic on it, whichever person it is.
+    fn person(&mut self, start: &Start<'a>) -> Option<Option<Text<'a>>> {
+        let text = self.text(start)?;
+        if let Some(raw) = &text {
+            person_name(raw)?;
+        }
+        Some(text)
     }
 
     /// Adds a run of character data (up to the next `<`) to `text`, resolving references
