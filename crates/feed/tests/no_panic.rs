@@ -2,7 +2,7 @@
 
 use jiff::tz::TimeZone;
 use proptest::prelude::*;
-use tidings_feed::{dates, decode, parse, text, FeedContext};
+use tidings_feed::{dates, decode, parse, parse_fast_rss, parse_with_feed_rs, text, FeedContext};
 
 fn fixtures() -> Vec<Vec<u8>> {
     ["rss2.xml", "atom.xml", "feed.json", "rdf.xml"]
@@ -25,6 +25,97 @@ fn run(bytes: &[u8], content_type: Option<&str>) {
             assert_eq!(e.id.len(), 32);
         }
     }
+    // The fast RSS route on its own, too (`parse` only reaches it for some inputs).
+    let _ = parse_fast_rss(bytes, content_type, &cx);
+}
+
+/// A plain RSS 2.0 document around `items`, the shape the fast route accepts.
+fn plain_rss(items: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title>\
+         <link>https://f.example.com/</link>{items}</channel></rss>"
+    )
+}
+
+fn cx_shanghai(tz: &TimeZone) -> FeedContext<'_> {
+    FeedContext {
+        url: "https://f.example.com/feed",
+        timezone: tz,
+    }
+}
+
+#[test]
+fn huge_title_takes_the_fast_route() {
+    let tz = TimeZone::get("Asia/Shanghai").expect("zone");
+    let title = "标题&amp;<![CDATA[x<y]]>".repeat(200_000 / 30);
+    let doc = plain_rss(&format!(
+        "<item><title>{title}</title><link>/a</link></item>"
+    ));
+    let feed = parse_fast_rss(doc.as_bytes(), None, &cx_shanghai(&tz)).expect("accepted");
+    // Each 26-byte repetition reads as the 10 bytes "标题&x<y".
+    assert_eq!(feed.entries[0].title.len(), 10 * (200_000 / 30));
+    assert!(feed.entries[0].title.starts_with("标题&x<y标题"));
+    let reference = parse_with_feed_rs(doc.as_bytes(), None, &cx_shanghai(&tz)).expect("parses");
+    assert_eq!(feed.entries, reference.entries);
+    // Unclosed markup in a huge title, the quadratic trap for naive scanners.
+    let doc = plain_rss(&format!(
+        "<item><title>{}</title></item>",
+        "&lt;a".repeat(50_000)
+    ));
+    let feed = parse(doc.as_bytes(), None, &cx_shanghai(&tz)).expect("parses");
+    assert_eq!(feed.entries[0].title.len(), 100_000);
+}
+
+#[test]
+fn controls_and_nul_in_plain_rss() {
+    let tz = TimeZone::get("Asia/Shanghai").expect("zone");
+    let doc = plain_rss(
+        "<item><title>a\u{0}b\u{1}c&#1;d</title><description>x\u{7}y\u{1b}z</description>\
+         <guid>\u{0}g\u{8}</guid></item>",
+    );
+    let feed = parse(doc.as_bytes(), None, &cx_shanghai(&tz)).expect("parses");
+    let e = &feed.entries[0];
+    assert!(!e.title.contains(|c: char| c.is_control()), "{:?}", e.title);
+    assert!(
+        !e.content.contains(['\u{0}', '\u{7}', '\u{1b}']),
+        "{:?}",
+        e.content
+    );
+    assert_eq!(e.guid.as_deref(), Some("g"));
+}
+
+#[test]
+fn deeply_nested_junk_is_declined_or_parsed_without_panic() {
+    let tz = TimeZone::get("Asia/Shanghai").expect("zone");
+    let cx = cx_shanghai(&tz);
+    let depth = 5_000;
+    let nested = format!("{}x{}", "<junk>".repeat(depth), "</junk>".repeat(depth));
+    // In the channel (skipped content) and in an item (not accepted there).
+    for doc in [
+        plain_rss(&nested),
+        plain_rss(&format!("<item>{nested}</item>")),
+    ] {
+        assert!(parse_fast_rss(doc.as_bytes(), None, &cx).is_none());
+        let _ = parse(doc.as_bytes(), None, &cx);
+    }
+    // Unclosed nesting, and nesting inside a text element.
+    let unclosed = plain_rss(&"<junk a='1'>".repeat(depth));
+    assert!(parse_fast_rss(unclosed.as_bytes(), None, &cx).is_none());
+    let _ = parse(unclosed.as_bytes(), None, &cx);
+    let in_title = plain_rss(&format!("<item><title>{nested}</title></item>"));
+    assert!(parse_fast_rss(in_title.as_bytes(), None, &cx).is_none());
+    let _ = parse(in_title.as_bytes(), None, &cx);
+}
+
+#[test]
+fn feed_rs_panic_on_an_author_is_an_error_not_a_crash() {
+    let tz = TimeZone::get("Asia/Shanghai").expect("zone");
+    let doc = plain_rss("<item><title>t</title><author>编辑——desk@example.cn</author></item>");
+    let err = parse(doc.as_bytes(), None, &cx_shanghai(&tz)).expect_err("feed-rs panics");
+    assert!(
+        err.to_string().contains("https://f.example.com/feed"),
+        "{err}"
+    );
 }
 
 /// One edit of a valid feed: overwrite, insert or delete a few bytes at a position.
@@ -101,6 +192,13 @@ proptest! {
         run(s.as_bytes(), None);
         run(format!("<rss>{s}").as_bytes(), None);
         run(format!("<feed xmlns=\"http://www.w3.org/2005/Atom\">{s}").as_bytes(), None);
+    }
+
+    #[test]
+    fn rss_looking_bytes(s in "(<item>|</item>|<title>|</title>|<link>|<guid>|</guid>|<!\\[CDATA\\[|\\]\\]>|<!--|-->|&#x?[0-9a-f]{0,6};?|&[a-z]{0,5};?|<[a-z:]{1,6}( [a-z:]{1,6}=\"[^\"<]{0,8}\")?/?>|</[a-z:]{1,6}>|[a-z 中文<>&;'\"/=]){0,60}") {
+        run(plain_rss(&s).as_bytes(), None);
+        run(plain_rss(&format!("<item>{s}</item>")).as_bytes(), None);
+        run(plain_rss(&format!("<item><title>{s}</title></item>")).as_bytes(), None);
     }
 
     #[test]
