@@ -25,8 +25,9 @@
 //! use (description, language, image, …) or ignores (unknown namespaces), skipped after a
 //! strict well-formedness check; in an item `title`, `link`, `guid`, `pubDate`, `dc:date`,
 //! `description`, `content:encoded`, `author`, `dc:creator`, `category`, `comments`,
-//! `enclosure`, `media:content` and `media:thumbnail` (both without children). Whatever
-//! follows `</channel>` is not read, as feed-rs does not read it either.
+//! `enclosure`, `media:content` and `media:thumbnail` (both without children). What follows
+//! `</channel>` is not read (nor is it by feed-rs), apart from the stretch up to the next tag,
+//! which feed-rs's reader has already fetched (see `Reader::after_channel`).
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -280,6 +281,7 @@ impl<'a> Reader<'a> {
         loop {
             self.skip_space_and_comments()?;
             if self.end_tag("channel") {
+                self.after_channel()?;
                 return Some(channel);
             }
             let child = self.start_tag(false)?;
@@ -305,6 +307,31 @@ impl<'a> Reader<'a> {
                 (Ns::Unhandled, _) => return None,
                 // Everything else feed-rs reads into fields we do not use, or ignores.
                 _ => self.skip_content(&child, 1)?,
+            }
+        }
+    }
+
+    /// feed-rs stops after `</channel>`, but its reader has already fetched the next event,
+    /// reading on through text, CDATA, comments and processing instructions to the next tag.
+    /// An XML declaration on that stretch makes quick-xml panic, so anything but plain
+    /// text, CDATA and comments before the next tag is left to feed-rs.
+    fn after_channel(&mut self) -> Option<()> {
+        loop {
+            let rest = self.rest();
+            let Some(lt) = memchr(b'<', rest.as_bytes()) else {
+                return Some(());
+            };
+            self.pos += lt;
+            let markup = self.rest();
+            if let Some(cdata) = markup.strip_prefix("<![CDATA[") {
+                let end = memmem::find(cdata.as_bytes(), b"]]>")?;
+                self.pos += 9 + end + 3;
+            } else if markup.starts_with("<!--") {
+                self.skip_comment()?;
+            } else if markup.starts_with("<!") || markup.starts_with("<?") {
+                return None;
+            } else {
+                return Some(());
             }
         }
     }
