@@ -135,19 +135,31 @@ pub(crate) fn read_start_tag<'a>(
 ) -> Option<&'a str> {
     attrs.clear();
     let inner = tag.strip_prefix('<')?.strip_suffix('>')?;
-    let (name, mut rest) = inner.split_at(inner.find(' ').unwrap_or(inner.len()));
+    // Byte loops, not `find`/`split_once`: tags are short, and every tag of every post goes
+    // through here (routing reads each tag of a post when it is rendered).
+    let bytes = inner.as_bytes();
+    let name_end = bytes.iter().position(|&b| b == b' ').unwrap_or(bytes.len());
+    let name = &inner[..name_end];
     if !is_name(name) {
         return None;
     }
-    while !rest.is_empty() {
-        // Single-byte searches: `split_once("=\"")` sets up a substring searcher every time.
-        let (attr, after) = rest.strip_prefix(' ')?.split_once('=')?;
-        let (value, after) = after.strip_prefix('"')?.split_once('"')?;
+    let mut at = name_end;
+    while at < bytes.len() {
+        // ` name="value"`: '=', '"' and ' ' are ASCII, so every index is a char boundary.
+        if bytes[at] != b' ' {
+            return None;
+        }
+        let eq = at + 1 + bytes[at + 1..].iter().position(|&b| b == b'=')?;
+        if bytes.get(eq + 1) != Some(&b'"') {
+            return None;
+        }
+        let value_end = eq + 2 + memchr::memchr(b'"', &bytes[eq + 2..])?;
+        let attr = &inner[at + 1..eq];
         if !is_name(attr) {
             return None;
         }
-        attrs.push((attr, value));
-        rest = after;
+        attrs.push((attr, &inner[eq + 2..value_end]));
+        at = value_end + 1;
     }
     Some(name)
 }

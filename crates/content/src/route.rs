@@ -12,6 +12,7 @@ use std::sync::LazyLock;
 use lol_html::errors::RewritingError;
 use lol_html::html_content::Element;
 use lol_html::{ElementContentHandlers, RewriteStrSettings, Selector};
+use memchr::memchr;
 use tidings_model::image::ImagePolicy;
 
 use crate::postpass::{decode_attribute, encode_attribute, read_start_tag};
@@ -35,35 +36,37 @@ pub fn route_images(clean_html: &str, policy: &ImagePolicy) -> String {
     route_with_lol_html(clean_html, policy).unwrap_or_else(|_| clean_html.to_string())
 }
 
-/// Routing by a scan of the tags; `None` if a tag is not of canonical shape.
+/// Routing by a scan of the tags; `None` if a tag is not of canonical shape. Text is copied
+/// in runs, from one routed `src` to the next, not tag by tag.
 pub(crate) fn route_in_scan(clean_html: &str, policy: &ImagePolicy) -> Option<String> {
+    let bytes = clean_html.as_bytes();
     let mut out = String::with_capacity(clean_html.len() + clean_html.len() / 8);
     let mut attrs = Vec::new();
-    let mut rest = clean_html;
-    while let Some(lt) = rest.find('<') {
-        let gt = lt + rest[lt..].find('>')?;
-        out.push_str(&rest[..lt]);
-        let tag = &rest[lt..=gt];
-        rest = &rest[gt + 1..];
+    // `clean_html[..copied]` is in `out`; the scan resumes at `at`.
+    let (mut copied, mut at) = (0, 0);
+    while let Some(lt) = memchr(b'<', &bytes[at..]).map(|i| at + i) {
+        let gt = lt + memchr(b'>', &bytes[lt..])?;
+        // '<' and '>' are ASCII, so both ends are character boundaries.
+        let tag = &clean_html[lt..=gt];
+        at = gt + 1;
         if let Some(name) = tag.strip_prefix("</") {
             allowed(name.strip_suffix('>')?)?;
-            out.push_str(tag);
             continue;
         }
         let name = read_start_tag(tag, &mut attrs)?;
         allowed(name)?;
-        match attrs.iter().find(|(n, _)| *n == "src") {
-            Some((_, src)) if name == "img" => {
-                // The value is a slice of the tag: copy around it.
-                let at = src.as_ptr() as usize - tag.as_ptr() as usize;
-                out.push_str(&tag[..at]);
-                out.push_str(&encode_attribute(&policy.apply(&decode_attribute(src))));
-                out.push_str(&tag[at + src.len()..]);
-            }
-            _ => out.push_str(tag),
+        if name != "img" {
+            continue;
+        }
+        if let Some((_, src)) = attrs.iter().find(|(n, _)| *n == "src") {
+            // The value is a slice of the input: copy up to it, then the routed value.
+            let src_at = src.as_ptr() as usize - clean_html.as_ptr() as usize;
+            out.push_str(&clean_html[copied..src_at]);
+            out.push_str(&encode_attribute(&policy.apply(&decode_attribute(src))));
+            copied = src_at + src.len();
         }
     }
-    out.push_str(rest);
+    out.push_str(&clean_html[copied..]);
     Some(out)
 }
 
