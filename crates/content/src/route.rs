@@ -73,15 +73,26 @@ pub(crate) fn route_in_scan(clean_html: &str, policy: &ImagePolicy) -> Option<St
 /// Whether `name` is of the allowlist: none of those is parsed as raw text or foreign content,
 /// so a scan reads its tags as any HTML parser does.
 fn allowed(name: &str) -> Option<()> {
-    SORTED_TAGS.binary_search(&name).ok().map(|_| ())
+    SORTED_TAGS.binary_search(&packed(name)?).ok().map(|_| ())
 }
 
-/// [`ALLOWED_TAGS`] sorted: a linear search per tag was most of the scan's time.
-static SORTED_TAGS: LazyLock<Vec<&str>> = LazyLock::new(|| {
-    let mut tags = ALLOWED_TAGS.to_vec();
+/// [`ALLOWED_TAGS`] packed and sorted: searching integers, not strings, since every tag of
+/// every post is looked up here when it is rendered.
+static SORTED_TAGS: LazyLock<Vec<u128>> = LazyLock::new(|| {
+    let mut tags: Vec<u128> = ALLOWED_TAGS.iter().filter_map(|t| packed(t)).collect();
     tags.sort_unstable();
     tags
 });
+
+/// A name of up to 15 bytes as one integer: its bytes, then its length (so that a trailing
+/// NUL does not make "p\0" equal "p"). Longer names are no tag of the allowlist.
+fn packed(name: &str) -> Option<u128> {
+    let bytes = name.as_bytes();
+    let mut key = [0; 16];
+    key.get_mut(..bytes.len())?.copy_from_slice(bytes);
+    key[15] = u8::try_from(bytes.len()).ok().filter(|&n| n < 16)?;
+    Some(u128::from_be_bytes(key))
+}
 
 pub(crate) fn route_with_lol_html(
     clean_html: &str,
@@ -99,4 +110,34 @@ pub(crate) fn route_with_lol_html(
         .with_strict(false)
         .append_element_content_handler((Cow::Borrowed(&*IMG_WITH_SRC), handler));
     rewrite(clean_html, settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_packed_allowlist_is_the_allowlist() {
+        assert_eq!(
+            SORTED_TAGS.len(),
+            ALLOWED_TAGS.len(),
+            "a name over 15 bytes"
+        );
+        for tag in ALLOWED_TAGS {
+            assert!(allowed(tag).is_some(), "{tag}");
+        }
+        for other in [
+            "script",
+            "style",
+            "P",
+            "p\0",
+            "\0p",
+            "",
+            "pp",
+            "figcaptionfigcap",
+            "a b",
+        ] {
+            assert!(allowed(other).is_none(), "{other:?}");
+        }
+    }
 }

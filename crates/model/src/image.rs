@@ -33,12 +33,14 @@ impl ImagePolicy {
     pub fn apply(&self, url: &str) -> String {
         match self {
             ImagePolicy::Direct => url.to_string(),
-            ImagePolicy::Template(t) => t
+            // Encoding only when asked for: this runs for every image of every post.
+            ImagePolicy::Template(t) if t.contains("{url_encoded}") => t
                 .replace(
                     "{url_encoded}",
                     &utf8_percent_encode(url, COMPONENT).to_string(),
                 )
                 .replace("{url}", url),
+            ImagePolicy::Template(t) => t.replace("{url}", url),
             ImagePolicy::Builtin { public_url, key } => {
                 format!(
                     "{}/{}",
