@@ -23,18 +23,21 @@
 pub mod dates;
 pub mod decode;
 mod ids;
+mod reader;
 mod repair;
 mod rss;
 mod scan;
 pub mod text;
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use feed_rs::model::{Entry as RawEntry, Feed as RawFeed, Link};
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
+use regex::Regex;
 use tidings_model::{Entry, ParsedFeed};
 use url::Url;
 
@@ -534,4 +537,43 @@ fn strip_controls(s: String) -> String {
     } else {
         s
     }
+}
+
+/// The href feed-rs's `Link::new` makes of a link text (with no base): the URL as the `url`
+/// crate writes it when it parses, else the text; trimmed.
+fn link_href(text: &str) -> String {
+    match Url::parse(text) {
+        Ok(url) => String::from(url).trim().to_string(),
+        Err(_) => text.trim().to_string(),
+    }
+}
+
+/// The person name feed-rs's `Person::parse` finds in an author text: with an email in it,
+/// the longer of the text before and after the email; else the whole text, trimmed.
+/// `None` (the outer one) where feed-rs would slice inside a character and panic.
+fn person_name(raw: &str) -> Option<Option<&str>> {
+    static EMAIL: OnceLock<Option<Regex>> = OnceLock::new();
+    // The pattern is feed-rs's own, so that both find the same email.
+    let email = EMAIL.get_or_init(|| {
+        Regex::new(r"\b(<\[\()?(mailto:)?([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})(>]\))?\b")
+            .ok()
+    });
+    let Some(found) = email.as_ref()?.captures(raw) else {
+        return Some(Some(raw.trim()));
+    };
+    if found.get(3).is_none() {
+        return Some(Some(raw.trim()));
+    }
+    let span = found.get(0)?;
+    let prefix_len = span.start();
+    let suffix_len = raw.len() - span.end();
+    let name = if prefix_len > suffix_len {
+        raw.get(..span.start() - 1)?
+    } else if span.end() < raw.len() {
+        raw.get(span.end() + 1..)?
+    } else {
+        ""
+    };
+    let name = name.trim();
+    Some((!name.is_empty()).then_some(name))
 }
