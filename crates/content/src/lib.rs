@@ -19,6 +19,7 @@
 //! [`route_images`] applies the image policy at render time.
 
 mod fast;
+mod plain_url;
 mod postpass;
 mod prepass;
 mod rewrite;

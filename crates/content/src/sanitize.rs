@@ -14,6 +14,7 @@ use std::sync::LazyLock;
 use ammonia::{Builder, UrlRelative};
 use url::Url;
 
+use crate::plain_url::is_canonical_http;
 use crate::prepass::is_placeholder;
 
 /// Elements kept (without their attributes unless listed below).
@@ -119,13 +120,19 @@ fn builder() -> Builder<'static> {
 /// check on the decoded value, then [`filter_attribute`]. For the one-pass cleaner, which must
 /// agree with ammonia byte for byte.
 pub(crate) fn url_attribute(element: &str, attribute: &str, value: &str) -> Option<String> {
+    let rule = url_rule(element, attribute);
+    if let Some(rule) = rule.filter(|_| is_canonical_http(value)) {
+        // What parsing would give back: `value` itself, with its http(s) scheme and host.
+        let scheme = &value[..value.find(':').unwrap_or(0)];
+        return rule.admit(rule.schemes.contains(&scheme).then(|| value.to_string()));
+    }
     let parsed = Url::parse(value);
     let scheme_ok = match &parsed {
         Ok(url) => LINK_SCHEMES.contains(&url.scheme()),
         Err(url::ParseError::RelativeUrlWithoutBase) => true,
         Err(_) => false,
     };
-    match (parsed, url_rule(element, attribute)) {
+    match (parsed, rule) {
         _ if !scheme_ok => None,
         // The filter would trim the value and parse it again: when trimming changes nothing
         // (nearly always), that parse is this one. URL parsing was a third of the one-pass

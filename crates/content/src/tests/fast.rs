@@ -303,15 +303,8 @@ fn damaged_article() -> impl Strategy<Value = String> {
         })
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(400)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(ProptestConfig::with_cases(super::cases(400)))]
 
     #[test]
     fn generated_articles_get_the_bytes_of_the_steps(html in article(), with_base in any::<bool>()) {

@@ -16,6 +16,15 @@ use crate::postpass::{self, decode_attribute};
 use crate::rewrite::as_text;
 use crate::{clean, prepass, route, sanitize, ALLOWED_TAGS};
 
+/// `default` property-test cases, unless PROPTEST_CASES asks for more (or fewer) for a
+/// longer hunt.
+pub(crate) fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
 /// One element of cleaned output: its name and decoded attributes, in document order.
 #[derive(Debug)]
 pub struct El {

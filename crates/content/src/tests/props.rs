@@ -80,20 +80,13 @@ fn piece() -> impl Strategy<Value = String> {
     ]
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(600)
-}
-
 fn soup() -> impl Strategy<Value = String> {
     prop::collection::vec(piece(), 0..40).prop_map(|pieces| pieces.concat())
 }
 
 proptest! {
     // PROPTEST_CASES raises the count for a longer hunt.
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(ProptestConfig::with_cases(super::cases(600)))]
 
     #[test]
     fn generated_soup_comes_out_safe_and_stable(html in soup(), with_base in any::<bool>()) {
