@@ -20,9 +20,11 @@
 //! the same helpers (`build_entry`, `main_link`, `media_image`, `feed_title`), so our rules
 //! live in one place; a differential property test holds the shortcut to feed-rs.
 
+mod atom;
 pub mod dates;
 pub mod decode;
 mod ids;
+mod json;
 mod reader;
 mod repair;
 mod rss;
@@ -80,8 +82,12 @@ pub fn parse(
     cx: &FeedContext,
 ) -> Result<ParsedFeed, FeedError> {
     with_document(bytes, content_type, cx, |doc, is_json| {
-        // Plain RSS 2.0 (most feeds) takes the one-pass route; anything else goes to feed-rs.
-        let fast = if is_json { None } else { rss::parse(doc, cx) };
+        // Plain RSS 2.0, Atom and JSON Feed take their one-pass routes; the rest, feed-rs.
+        let fast = if is_json {
+            json::parse(doc, cx)
+        } else {
+            rss::parse(doc, cx).or_else(|| atom::parse(doc, cx))
+        };
         match fast {
             Some(feed) => Ok(feed),
             None => parse_feed_rs(doc, is_json, cx),
@@ -89,7 +95,7 @@ pub fn parse(
     })?
 }
 
-/// Like [`parse`], but always through feed-rs: the reference the fast RSS route is tested
+/// Like [`parse`], but always through feed-rs: the reference the fast routes are tested
 /// against.
 #[doc(hidden)]
 pub fn parse_with_feed_rs(
@@ -110,14 +116,42 @@ pub fn parse_fast_rss(
     content_type: Option<&str>,
     cx: &FeedContext,
 ) -> Option<ParsedFeed> {
-    with_document(bytes, content_type, cx, |doc, is_json| {
-        if is_json {
-            None
-        } else {
-            rss::parse(doc, cx)
-        }
+    fast_route(bytes, content_type, cx, |doc, is_json| {
+        (!is_json).then(|| rss::parse(doc, cx)).flatten()
     })
-    .ok()?
+}
+
+/// Only the fast Atom route, like [`parse_fast_rss`].
+#[doc(hidden)]
+pub fn parse_fast_atom(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    cx: &FeedContext,
+) -> Option<ParsedFeed> {
+    fast_route(bytes, content_type, cx, |doc, is_json| {
+        (!is_json).then(|| atom::parse(doc, cx)).flatten()
+    })
+}
+
+/// Only the fast JSON Feed route, like [`parse_fast_rss`].
+#[doc(hidden)]
+pub fn parse_fast_json(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    cx: &FeedContext,
+) -> Option<ParsedFeed> {
+    fast_route(bytes, content_type, cx, |doc, is_json| {
+        is_json.then(|| json::parse(doc, cx)).flatten()
+    })
+}
+
+fn fast_route(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    cx: &FeedContext,
+    route: impl FnOnce(&str, bool) -> Option<ParsedFeed>,
+) -> Option<ParsedFeed> {
+    with_document(bytes, content_type, cx, route).ok()?
 }
 
 /// Decodes, sniffs and (for XML) repairs `bytes`, then hands the document to `route`.
