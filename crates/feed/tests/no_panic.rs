@@ -2,7 +2,10 @@
 
 use jiff::tz::TimeZone;
 use proptest::prelude::*;
-use tidings_feed::{dates, decode, parse, parse_fast_rss, parse_with_feed_rs, text, FeedContext};
+use tidings_feed::{
+    dates, decode, parse, parse_fast_atom, parse_fast_json, parse_fast_rss, parse_with_feed_rs,
+    text, FeedContext,
+};
 
 fn fixtures() -> Vec<Vec<u8>> {
     ["rss2.xml", "atom.xml", "feed.json", "rdf.xml"]
@@ -25,8 +28,10 @@ fn run(bytes: &[u8], content_type: Option<&str>) {
             assert_eq!(e.id.len(), 32);
         }
     }
-    // The fast RSS route on its own, too (`parse` only reaches it for some inputs).
+    // The fast routes on their own, too (`parse` only reaches each for some inputs).
     let _ = parse_fast_rss(bytes, content_type, &cx);
+    let _ = parse_fast_atom(bytes, content_type, &cx);
+    let _ = parse_fast_json(bytes, content_type, &cx);
 }
 
 /// A plain RSS 2.0 document around `items`, the shape the fast route accepts.
@@ -118,6 +123,94 @@ fn feed_rs_panic_on_an_author_is_an_error_not_a_crash() {
     );
 }
 
+/// A plain Atom document around `entries`, the shape the fast route accepts.
+fn plain_atom(entries: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>T</title>\
+         <link href=\"https://f.example.com/\"/>{entries}</feed>"
+    )
+}
+
+/// A JSON Feed around `items` (JSON text of the array's contents).
+fn plain_json(items: &str) -> String {
+    format!(
+        "{{\"version\": \"https://jsonfeed.org/version/1.1\", \"title\": \"T\", \"items\": [{items}]}}"
+    )
+}
+
+#[test]
+fn hostile_atom() {
+    let tz = TimeZone::get("Asia/Shanghai").expect("zone");
+    let cx = cx_shanghai(&tz);
+    // A huge title made of pieces: accepted, and equal to feed-rs's reading.
+    let title = "标题&amp;<![CDATA[x<y]]>".repeat(200_000 / 30);
+    let doc = plain_atom(&format!("<entry><title>{title}</title><id>1</id></entry>"));
+    let feed = parse_fast_atom(doc.as_bytes(), None, &cx).expect("accepted");
+    let reference = parse_with_feed_rs(doc.as_bytes(), None, &cx).expect("parses");
+    assert_eq!(feed.entries, reference.entries);
+    assert_eq!(feed.entries[0].title.len(), 10 * (200_000 / 30));
+    // Deep nesting in a skipped element, in an entry, in a text, and unclosed.
+    let depth = 5_000;
+    let nested = format!("{}x{}", "<x:j>".repeat(depth), "</x:j>".repeat(depth));
+    let with_x = |d: String| d.replace("<feed ", "<feed xmlns:x=\"urn:x\" ");
+    for doc in [
+        with_x(plain_atom(&nested)),
+        with_x(plain_atom(&format!("<entry>{nested}</entry>"))),
+        with_x(plain_atom(&format!(
+            "<entry><title>{nested}</title></entry>"
+        ))),
+        with_x(plain_atom(&"<x:j a='1'>".repeat(depth))),
+    ] {
+        assert!(parse_fast_atom(doc.as_bytes(), None, &cx).is_none());
+        let _ = parse(doc.as_bytes(), None, &cx);
+    }
+    // Controls and NUL never reach the entry.
+    let doc = plain_atom("<entry><title>a\u{0}b&#1;c</title><content>x\u{7}y</content></entry>");
+    let feed = parse(doc.as_bytes(), None, &cx).expect("parses");
+    assert!(!feed.entries[0].title.contains(|c: char| c.is_control()));
+    assert!(!feed.entries[0].content.contains('\u{7}'));
+}
+
+#[test]
+fn hostile_json() {
+    let tz = TimeZone::get("Asia/Shanghai").expect("zone");
+    let cx = cx_shanghai(&tz);
+    // Nesting deeper than any stack in a member nobody reads: serde_json skips it without
+    // recursion, in both routes.
+    let depth = 200_000;
+    let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let doc = plain_json(&format!("{{\"id\": \"1\", \"_x\": {deep}}}"));
+    let feed = parse_fast_json(doc.as_bytes(), None, &cx).expect("accepted");
+    let reference = parse_with_feed_rs(doc.as_bytes(), None, &cx).expect("parses");
+    assert_eq!(feed.entries, reference.entries);
+    // Deep nesting where a value is typed, and unclosed: errors, no panic.
+    for doc in [
+        plain_json(&format!("{{\"id\": {deep}}}")),
+        plain_json(&"{\"_x\": [".repeat(10_000)),
+        plain_json(&"{\"author\": ".repeat(10_000)),
+    ] {
+        assert!(parse_fast_json(doc.as_bytes(), None, &cx).is_none());
+        assert!(parse(doc.as_bytes(), None, &cx).is_err());
+    }
+    // A huge escaped string and control characters: content keeps no controls.
+    let html = "<p>\\u4e2d\\u0000\\\"x\\\"</p>".repeat(100_000);
+    let doc = plain_json(&format!("{{\"id\": \"2\", \"content_html\": \"{html}\"}}"));
+    let feed = parse_fast_json(doc.as_bytes(), None, &cx).expect("accepted");
+    assert_eq!(feed.entries[0].content, "<p>中\"x\"</p>".repeat(100_000));
+    // Wrong types are feed-rs's error, named with the feed URL.
+    let doc = plain_json("{\"id\": {\"nested\": true}}");
+    assert!(parse_fast_json(doc.as_bytes(), None, &cx).is_none());
+    let err = parse(doc.as_bytes(), None, &cx).expect_err("wrong type");
+    assert!(
+        err.to_string().contains("https://f.example.com/feed"),
+        "{err}"
+    );
+    // feed-rs panics on this author: an error, not a crash.
+    let doc = plain_json("{\"authors\": [{\"name\": \"编辑——desk@example.cn\"}]}");
+    assert!(parse_fast_json(doc.as_bytes(), None, &cx).is_none());
+    assert!(parse(doc.as_bytes(), None, &cx).is_err());
+}
+
 /// One edit of a valid feed: overwrite, insert or delete a few bytes at a position.
 #[derive(Debug, Clone)]
 enum Edit {
@@ -199,6 +292,19 @@ proptest! {
         run(plain_rss(&s).as_bytes(), None);
         run(plain_rss(&format!("<item>{s}</item>")).as_bytes(), None);
         run(plain_rss(&format!("<item><title>{s}</title></item>")).as_bytes(), None);
+    }
+
+    #[test]
+    fn json_looking_bytes(s in "([{}\\[\\],:\" ]|null|true|-?[0-9]{1,3}(\\.[0-9])?|\"(id|title|url|items|authors|name|content_html|attachments|mime_type)\"|\\\\u[0-9a-fA-F]{4}|中){0,60}") {
+        run(plain_json(&s).as_bytes(), None);
+        run(plain_json(&format!("{{{s}}}")).as_bytes(), None);
+        run(format!("{{\"version\": \"https://jsonfeed.org/version/1\", {s}").as_bytes(), None);
+    }
+
+    #[test]
+    fn atom_looking_bytes(s in "(<entry>|</entry>|<title( type=\"(html|xhtml|text)\")?>|</title>|<content>|</content>|<link href=\"/a\"/>|<id>|</id>|<author>|<name>|<!\\[CDATA\\[|\\]\\]>|<!--|-->|&#x?[0-9a-f]{0,6};?|&[a-z]{0,5};?|<[a-z:]{1,6}( [a-z:]{1,6}=\"[^\"<]{0,8}\")?/?>|</[a-z:]{1,6}>|[a-z 中文<>&;'\"/=]){0,60}") {
+        run(plain_atom(&s).as_bytes(), None);
+        run(plain_atom(&format!("<entry>{s}</entry>")).as_bytes(), None);
     }
 
     #[test]
