@@ -1,12 +1,12 @@
 //! Versioned schema. `PRAGMA user_version` holds the number of migrations applied; each entry
 //! of [`MIGRATIONS`] moves the schema one version up. Never edit a released migration: append.
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::StoreError;
 
 /// Migrations in order; `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -116,9 +116,82 @@ DROP TABLE images;
 ALTER TABLE images_by_url RENAME TO images;
 ";
 
+/// Version 7: bodies (`html`, `body`, `images`) move to `bodies`, one row per article keyed by
+/// the article's `seq`. Every index of `articles` was written again on each insert, and two of
+/// them only existed because of the bodies: `articles_heads` copied every other column so that
+/// reading heads skipped the bodies, and they were most of the single writer's index work in a
+/// cold sync. `slug COLLATE NOCASE UNIQUE` goes too: `slug_key UNIQUE` (Unicode lowercase) is
+/// the stricter rule, and it stays. Heads are read in date order from `articles_by_date`.
+///
+/// A table rebuild: it runs with foreign keys off (see [`migrate`]), since `pending` refers to
+/// `articles` and the old table is dropped before the new one takes its name.
+const V7: &str = "
+CREATE TABLE articles_v7 (
+    seq           INTEGER PRIMARY KEY,
+    id            TEXT NOT NULL UNIQUE,
+    feed_url      TEXT NOT NULL REFERENCES feeds(url),
+    guid          TEXT,
+    link          TEXT,
+    title         TEXT NOT NULL,
+    author        TEXT NOT NULL,
+    categories    TEXT NOT NULL,          -- JSON array of strings
+    published     INTEGER NOT NULL,
+    published_ns  INTEGER NOT NULL DEFAULT 0,
+    updated       INTEGER NOT NULL,
+    updated_ns    INTEGER NOT NULL DEFAULT 0,
+    lead_image    TEXT,
+    content_hash  TEXT NOT NULL,
+    slug          TEXT NOT NULL,
+    slug_key      TEXT NOT NULL UNIQUE,
+    path          TEXT NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('pending', 'published', 'tombstone')),
+    first_seen    INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE bodies (
+    seq     INTEGER PRIMARY KEY REFERENCES articles(seq),
+    html    TEXT NOT NULL DEFAULT '',     -- bodies stored before version 5
+    body    BLOB,                         -- lz4, see `PackedBody`
+    images  TEXT NOT NULL                 -- JSON array of strings
+) STRICT;
+
+INSERT INTO articles_v7 (seq, id, feed_url, guid, link, title, author, categories, published,
+                         published_ns, updated, updated_ns, lead_image, content_hash, slug,
+                         slug_key, path, state, first_seen)
+SELECT rowid, id, feed_url, guid, link, title, author, categories, published, published_ns,
+       updated, updated_ns, lead_image, content_hash, slug, slug_key, path, state, first_seen
+FROM articles;
+INSERT INTO bodies (seq, html, body, images)
+SELECT rowid, html, body, images FROM articles WHERE state != 'tombstone';
+DROP TABLE articles;
+ALTER TABLE articles_v7 RENAME TO articles;
+CREATE INDEX articles_by_feed_state ON articles (feed_url, state);
+CREATE INDEX articles_by_date ON articles (published DESC, published_ns DESC, id);
+";
+
 /// Bring `conn` up to [`SCHEMA_VERSION`] in one transaction; refuse a newer database rather
-/// than corrupt it.
+/// than corrupt it. Foreign keys are off meanwhile, as a table rebuild needs (SQLite ignores
+/// the setting inside a transaction), and references are checked before the commit instead.
 pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
+    let enforced: bool = conn
+        .pragma_query_value(None, "foreign_keys", |row| row.get(0))
+        .and_then(|on| conn.pragma_update(None, "foreign_keys", false).map(|()| on))
+        .map_err(|e| StoreError::Migrate {
+            path: path.to_string(),
+            version: SCHEMA_VERSION,
+            source: e.into(),
+        })?;
+    let migrated = migrate_in_transaction(conn, path);
+    let restored = conn.pragma_update(None, "foreign_keys", enforced);
+    migrated?;
+    restored.map_err(|e| StoreError::Migrate {
+        path: path.to_string(),
+        version: SCHEMA_VERSION,
+        source: e.into(),
+    })
+}
+
+fn migrate_in_transaction(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
     let migrate_err = |version: i64| {
         let path = path.to_string();
         move |e: rusqlite::Error| StoreError::Migrate {
@@ -145,7 +218,23 @@ pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
         tx.pragma_update(None, "user_version", version)
             .map_err(migrate_err(version))?;
     }
+    check_references(&tx).map_err(migrate_err(SCHEMA_VERSION))?;
     tx.commit().map_err(migrate_err(SCHEMA_VERSION))
+}
+
+/// Fails if any row refers to a row that does not exist. Migrations run with foreign keys off
+/// (a table rebuild needs it), so nothing else would notice one that broke a reference.
+fn check_references(conn: &Connection) -> rusqlite::Result<()> {
+    let broken: Option<String> = conn
+        .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+        .optional()?;
+    match broken {
+        None => Ok(()),
+        Some(table) => Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+            Some(format!("a row of {table} refers to a missing row")),
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -209,13 +298,98 @@ mod tests {
         assert_eq!(version, SCHEMA_VERSION);
         let dropped: i64 = conn
             .query_row(
-                "SELECT COUNT(*) FROM sqlite_master WHERE name IN \
-                 ('articles_pending', 'articles_by_date')",
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'articles_pending'",
                 [],
                 |r| r.get(0),
             )
             .unwrap();
         assert_eq!(dropped, 0);
+    }
+
+    #[test]
+    fn version_7_moves_bodies_to_their_own_table_and_keeps_every_reference() {
+        let mut conn = version_3();
+        migrate(&mut conn, "test.db").unwrap();
+        let rows: Vec<(String, String, Option<String>)> = conn
+            .prepare(
+                "SELECT a.id, a.state, b.html FROM articles a
+                 LEFT JOIN bodies b ON b.seq = a.seq ORDER BY a.id",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let expected = [
+            ("a", "published", Some("<p>a</p>")),
+            ("b", "published", Some("<p>b</p>")),
+            ("c", "tombstone", None),
+        ];
+        let rows: Vec<(&str, &str, Option<&str>)> = rows
+            .iter()
+            .map(|(i, s, h)| (i.as_str(), s.as_str(), h.as_deref()))
+            .collect();
+        assert_eq!(rows, expected);
+        // `pending` still refers to a live article, and the schema enforces it again.
+        let pending: String = conn
+            .query_row("SELECT id FROM pending", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(pending, "a");
+        let on: bool = conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
+        assert!(on, "foreign keys are enforced again after the migration");
+        assert!(conn
+            .execute("INSERT INTO pending (id) VALUES ('missing')", [])
+            .is_err());
+        assert!(conn
+            .execute("INSERT INTO bodies (seq, images) VALUES (999, '[]')", [])
+            .is_err());
+        // Only the indexes a sync needs are left.
+        let indexes: Vec<String> = conn
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'articles'
+                 AND sql IS NOT NULL ORDER BY name",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(indexes, ["articles_by_date", "articles_by_feed_state"]);
+        let sql: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'articles'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!sql.contains("NOCASE") && !sql.contains("html"), "{sql}");
+    }
+
+    #[test]
+    fn a_migration_that_would_break_a_reference_is_refused() {
+        let mut conn = version_3();
+        // Damage an old store could carry: an article of a feed that is gone.
+        conn.pragma_update(None, "foreign_keys", false).unwrap();
+        conn.execute(
+            "INSERT INTO articles (id, feed_url, title, author, categories, published, updated,
+                                   html, images, content_hash, slug, slug_key, path, state,
+                                   first_seen)
+             VALUES ('g', 'http://gone/', 'G', 'x', '[]', 1, 1, '', '[]', 'h', 'g', 'g',
+                     'g.md', 'pending', 1)",
+            [],
+        )
+        .unwrap();
+        let err = migrate(&mut conn, "test.db").unwrap_err().to_string();
+        assert!(
+            err.contains("test.db") && err.contains("refers to a missing row"),
+            "{err}"
+        );
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 3, "nothing of the migration is kept");
     }
 
     #[test]

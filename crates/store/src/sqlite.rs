@@ -15,35 +15,46 @@ use crate::{FeedOk, FeedState, Known, Staged, Store, StoreError, StoredArticle};
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Columns read into a [`StoredArticle`], in the order [`RawArticle::read`] expects.
-const ARTICLE_COLUMNS: &str = "id, feed_url, guid, link, title, author, categories, \
-     published, published_ns, updated, updated_ns, html, lead_image, images, \
-     content_hash, slug, path, body";
+/// Columns of `articles a JOIN bodies b` read into a [`StoredArticle`], in the order
+/// [`RawArticle::read`] expects.
+const ARTICLE_COLUMNS: &str = "a.id, a.feed_url, a.guid, a.link, a.title, a.author, \
+     a.categories, a.published, a.published_ns, a.updated, a.updated_ns, b.html, \
+     a.lead_image, b.images, a.content_hash, a.slug, a.path, b.body";
 
-/// [`ARTICLE_COLUMNS`] with the bodies left empty, all read from the `articles_heads` index.
+/// [`ARTICLE_COLUMNS`] with the bodies left empty: `articles` alone, in date order.
 const HEAD_QUERY: &str = "SELECT id, feed_url, guid, link, title, author, categories, \
      published, published_ns, updated, updated_ns, '', lead_image, '[]', \
-     content_hash, slug, path, NULL FROM articles INDEXED BY articles_heads \
+     content_hash, slug, path, NULL FROM articles \
      WHERE state != 'tombstone' ORDER BY published DESC, published_ns DESC, id";
 
-/// A new article. Plain INSERT, not an upsert: SQLite opens a statement journal for an upsert
-/// (it may abort halfway through its two writes) and copies every page the statement touches
-/// into it, which cost the single writer 3% of a cold sync's CPU. ?1-?16 are
+/// A new article's head. Plain INSERT, not an upsert: SQLite opens a statement journal for an
+/// upsert (it may abort halfway through its two writes) and copies every page the statement
+/// touches into it, which cost the single writer 3% of a cold sync's CPU. ?1-?14 are
 /// [`UPDATE_ARTICLE`]'s parameters.
 const INSERT_ARTICLE: &str = "
 INSERT INTO articles (id, feed_url, guid, link, title, author, categories,
-                      published, published_ns, updated, updated_ns, html, body, lead_image,
-                      images, content_hash, path, slug, slug_key, state, first_seen)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, '', ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-        'published', ?19)";
+                      published, published_ns, updated, updated_ns, lead_image, content_hash,
+                      path, slug, slug_key, state, first_seen)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'published',
+        ?17)";
 
-/// A changed article: everything but its identity, its slug and when it was first seen.
+/// The body of the article just inserted.
+const INSERT_BODY: &str = "
+INSERT INTO bodies (seq, body, images) VALUES (last_insert_rowid(), ?1, ?2)";
+
+/// A changed article's head: everything but its identity, its slug and when it was first seen.
 const UPDATE_ARTICLE: &str = "
 UPDATE articles SET
     feed_url = ?2, guid = ?3, link = ?4, title = ?5, author = ?6, categories = ?7,
-    published = ?8, published_ns = ?9, updated = ?10, updated_ns = ?11, html = '', body = ?12,
-    lead_image = ?13, images = ?14, content_hash = ?15, path = ?16
+    published = ?8, published_ns = ?9, updated = ?10, updated_ns = ?11, lead_image = ?12,
+    content_hash = ?13, path = ?14
 WHERE id = ?1";
+
+/// A changed article's body (rare: an upsert's statement journal costs nothing here).
+const UPDATE_BODY: &str = "
+INSERT INTO bodies (seq, body, images)
+VALUES ((SELECT seq FROM articles WHERE id = ?1), ?2, ?3)
+ON CONFLICT (seq) DO UPDATE SET html = '', body = excluded.body, images = excluded.images";
 
 /// A 200: the server's validators replace ours, even when absent.
 const FEED_OK: &str = "
@@ -202,7 +213,8 @@ impl SqliteStore {
         self.for_each_id(
             ids,
             &[
-                "UPDATE articles SET state = 'tombstone', html = '', body = NULL WHERE id = ?1",
+                "UPDATE articles SET state = 'tombstone' WHERE id = ?1",
+                "DELETE FROM bodies WHERE seq = (SELECT seq FROM articles WHERE id = ?1)",
                 "DELETE FROM pending WHERE id = ?1",
             ],
         )
@@ -291,8 +303,8 @@ impl SqliteStore {
         f: &mut dyn FnMut(StoredArticle) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let sql = format!(
-            "SELECT {ARTICLE_COLUMNS} FROM articles WHERE {filter} \
-             ORDER BY published DESC, published_ns DESC, id"
+            "SELECT {ARTICLE_COLUMNS} FROM articles a JOIN bodies b ON b.seq = a.seq \
+             WHERE {filter} ORDER BY a.published DESC, a.published_ns DESC, a.id"
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(query_err(what))?;
         let mut rows = stmt.query([]).map_err(query_err(what))?;
@@ -408,7 +420,7 @@ impl Store for SqliteStore {
     fn pending(&self) -> Result<Vec<StoredArticle>, StoreError> {
         let mut out = Vec::new();
         self.query_articles(
-            "id IN (SELECT id FROM pending)",
+            "a.id IN (SELECT id FROM pending)",
             "listing pending articles",
             &mut |a| {
                 out.push(a);
@@ -422,7 +434,7 @@ impl Store for SqliteStore {
         &self,
         f: &mut dyn FnMut(StoredArticle) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        self.query_articles("state != 'tombstone'", "reading articles", f)
+        self.query_articles("a.state != 'tombstone'", "reading articles", f)
     }
 
     fn for_each_article_head(
@@ -445,7 +457,8 @@ impl Store for SqliteStore {
     fn article_html(&self, id: &str) -> Result<Option<String>, StoreError> {
         self.conn
             .prepare_cached(
-                "SELECT html, body FROM articles WHERE id = ?1 AND state != 'tombstone'",
+                "SELECT b.html, b.body FROM articles a JOIN bodies b ON b.seq = a.seq
+                 WHERE a.id = ?1 AND a.state != 'tombstone'",
             )
             .and_then(|mut stmt| {
                 stmt.query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
@@ -562,7 +575,7 @@ fn allocate_slug(conn: &Connection, id: &str, base: &str) -> Result<String, Stor
     Ok(free.unwrap_or(base))
 }
 
-/// Inserts the article under `slug` when it is new (`Some`), else updates its row.
+/// Inserts the article under `slug` when it is new (`Some`), else updates its rows.
 fn write_article(
     conn: &Connection,
     staged: &Staged,
@@ -575,8 +588,7 @@ fn write_article(
     let images = serde_json::to_string(&a.images).map_err(article_err(&a.id))?;
     let published = (a.published.as_second(), a.published.subsec_nanosecond());
     let updated = (a.updated.as_second(), a.updated.subsec_nanosecond());
-    let body = staged.body.bytes();
-    let shared = params![
+    let head = params![
         a.id,
         a.feed_url,
         a.guid,
@@ -588,25 +600,29 @@ fn write_article(
         published.1,
         updated.0,
         updated.1,
-        body,
         a.lead_image,
-        images,
         staged.content_hash,
         path,
     ];
-    let result = match slug {
-        None => conn
-            .prepare_cached(UPDATE_ARTICLE)
-            .and_then(|mut stmt| stmt.execute(shared)),
+    let body = staged.body.bytes();
+    let execute = |sql: &str, params: &[&dyn rusqlite::ToSql]| {
+        conn.prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute(params))
+            .map_err(article_err(&a.id))
+    };
+    match slug {
         Some(slug) => {
             let key = slug.to_lowercase();
-            let mut all = shared.to_vec();
+            let mut all = head.to_vec();
             all.extend_from_slice(params![slug, key, now]);
-            conn.prepare_cached(INSERT_ARTICLE)
-                .and_then(|mut stmt| stmt.execute(&*all))
+            execute(INSERT_ARTICLE, &all)?;
+            execute(INSERT_BODY, params![body, images])?;
         }
-    };
-    result.map_err(article_err(&a.id))?;
+        None => {
+            execute(UPDATE_ARTICLE, head)?;
+            execute(UPDATE_BODY, params![a.id, body, images])?;
+        }
+    }
     Ok(())
 }
 
