@@ -173,25 +173,33 @@ CREATE INDEX articles_by_date ON articles (published DESC, published_ns DESC, id
 /// than corrupt it. Foreign keys are off meanwhile, as a table rebuild needs (SQLite ignores
 /// the setting inside a transaction), and references are checked before the commit instead.
 pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
-    let enforced: bool = conn
-        .pragma_query_value(None, "foreign_keys", |row| row.get(0))
-        .and_then(|on| conn.pragma_update(None, "foreign_keys", false).map(|()| on))
-        .map_err(|e| StoreError::Migrate {
-            path: path.to_string(),
-            version: SCHEMA_VERSION,
-            source: e.into(),
-        })?;
-    let migrated = migrate_in_transaction(conn, path);
-    let restored = conn.pragma_update(None, "foreign_keys", enforced);
-    migrated?;
-    restored.map_err(|e| StoreError::Migrate {
+    let err = |e: rusqlite::Error| StoreError::Migrate {
         path: path.to_string(),
         version: SCHEMA_VERSION,
         source: e.into(),
-    })
+    };
+    let enforced: bool = conn
+        .pragma_query_value(None, "foreign_keys", |row| row.get(0))
+        .and_then(|on| conn.pragma_update(None, "foreign_keys", false).map(|()| on))
+        .map_err(err)?;
+    let migrated = migrate_in_transaction(conn, path);
+    let restored = conn.pragma_update(None, "foreign_keys", enforced);
+    let found = migrated?;
+    restored.map_err(err)?;
+    if (1..REBUILT_BODIES).contains(&found) {
+        // The rebuild left the old table's pages free inside the file, as big as all the
+        // bodies: give them back once. Best effort: the data is committed, and SQLite reuses
+        // free pages anyway, if a reader (`tidings serve`) keeps the file from being rewritten.
+        let _ = conn.execute_batch("VACUUM");
+    }
+    Ok(())
 }
 
-fn migrate_in_transaction(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
+/// The version whose migration copied every body to a new table.
+const REBUILT_BODIES: i64 = 7;
+
+/// Runs the missing migrations in one transaction; returns the version found.
+fn migrate_in_transaction(conn: &mut Connection, path: &str) -> Result<i64, StoreError> {
     let migrate_err = |version: i64| {
         let path = path.to_string();
         move |e: rusqlite::Error| StoreError::Migrate {
@@ -223,7 +231,8 @@ fn migrate_in_transaction(conn: &mut Connection, path: &str) -> Result<(), Store
     if found < SCHEMA_VERSION {
         check_references(&tx).map_err(migrate_err(SCHEMA_VERSION))?;
     }
-    tx.commit().map_err(migrate_err(SCHEMA_VERSION))
+    tx.commit().map_err(migrate_err(SCHEMA_VERSION))?;
+    Ok(found)
 }
 
 /// Fails if any row refers to a row that does not exist. Migrations run with foreign keys off
@@ -369,6 +378,11 @@ mod tests {
             )
             .unwrap();
         assert!(!sql.contains("NOCASE") && !sql.contains("html"), "{sql}");
+        // The old table's pages went back: the file is not left twice as big.
+        let free: i64 = conn
+            .pragma_query_value(None, "freelist_count", |r| r.get(0))
+            .unwrap();
+        assert_eq!(free, 0);
     }
 
     #[test]
