@@ -4,9 +4,12 @@
 
 mod common;
 
-use common::{accepted, cases, check, micros_per_call, pick, shanghai, splice, Outcome, FEED_URL};
+use common::{
+    assert_declines, check, container, element, pick, print_route_timing, run_route, spliced,
+    Outcome,
+};
 use proptest::prelude::*;
-use tidings_feed::{parse, parse_fast_atom, parse_with_feed_rs, FeedContext};
+use tidings_feed::parse_fast_atom;
 
 fn atom(doc: &str) -> Outcome {
     check(parse_fast_atom, doc.as_bytes())
@@ -82,10 +85,6 @@ fn type_attr() -> impl Strategy<Value = String> + Clone {
         " type=\"html\"",
         " type=\"text/html\"",
     ])
-}
-
-fn element(name: &str, attrs: &str, body: &str) -> String {
-    format!("<{name}{attrs}>{body}</{name}>")
 }
 
 fn person(tag: &'static str) -> impl Strategy<Value = String> + Clone {
@@ -164,13 +163,7 @@ fn entry_child() -> impl Strategy<Value = String> + Clone {
 }
 
 fn entry() -> impl Strategy<Value = String> + Clone {
-    proptest::collection::vec(entry_child(), 0..10).prop_map(|children| {
-        if children.is_empty() {
-            "<entry/>".to_string()
-        } else {
-            format!("<entry>{}</entry>\n", children.concat())
-        }
-    })
+    container("entry", entry_child())
 }
 
 fn feed_child() -> impl Strategy<Value = String> + Clone {
@@ -284,39 +277,16 @@ fn damage() -> impl Strategy<Value = String> + Clone {
 }
 
 fn damaged_document() -> impl Strategy<Value = String> {
-    let edits = proptest::collection::vec((any::<prop::sample::Index>(), damage()), 1..4);
-    (document(), edits).prop_map(|(doc, edits)| splice(doc, edits))
+    spliced(document(), damage())
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
-
-    #[test]
-    fn fast_atom_equals_feed_rs(doc in document()) {
-        atom(&doc);
-    }
-
-    #[test]
-    fn fast_atom_equals_feed_rs_on_damaged_documents(doc in damaged_document()) {
-        atom(&doc);
-    }
-}
-
-/// The differential test proves nothing if the fast route declines everything.
-#[test]
-fn generated_documents_mostly_take_the_fast_route() {
-    let total = 400;
-    let n = accepted(parse_fast_atom, document(), total);
-    println!("fast Atom route took {n} of {total} generated documents");
-    assert!(n * 100 >= total * 80, "only {n} of {total}");
-}
-
-#[test]
-fn some_damaged_documents_take_the_fast_route() {
-    let total = 400;
-    let n = accepted(parse_fast_atom, damaged_document(), total);
-    println!("fast Atom route took {n} of {total} damaged documents");
-    assert!(n >= total / 20, "only {n} of {total}");
+common::differential_tests! {
+    route: parse_fast_atom,
+    label: "Atom",
+    documents: document(),
+    damaged: damaged_document(),
+    same: fast_atom_equals_feed_rs,
+    same_when_damaged: fast_atom_equals_feed_rs_on_damaged_documents,
 }
 
 fn escape(s: &str) -> String {
@@ -356,12 +326,7 @@ fn bench_shaped(entries: usize, paragraphs: usize) -> String {
 fn bench_shape_takes_the_fast_route() {
     let doc = bench_shaped(20, 8);
     assert_eq!(atom(&doc), Outcome::Same);
-    let tz = shanghai();
-    let cx = FeedContext {
-        url: FEED_URL,
-        timezone: &tz,
-    };
-    let feed = parse_fast_atom(doc.as_bytes(), None, &cx).expect("fast route");
+    let feed = run_route(parse_fast_atom, doc.as_bytes()).expect("fast route");
     assert_eq!(feed.entries.len(), 20);
     assert_eq!(feed.title.as_deref(), Some("基准频道 3"));
     let e = &feed.entries[3];
@@ -402,12 +367,7 @@ fn reads_what_feed_rs_reads() {
         <summary>short</summary><content type=\"html\">   </content>\
         <published>2022-01-23T15:27:25+08:00</published></entry></feed>";
     assert_eq!(atom(doc), Outcome::Same);
-    let tz = shanghai();
-    let cx = FeedContext {
-        url: FEED_URL,
-        timezone: &tz,
-    };
-    let feed = parse_fast_atom(doc.as_bytes(), None, &cx).expect("accepted");
+    let feed = run_route(parse_fast_atom, doc.as_bytes()).expect("accepted");
     assert_eq!(feed.link.as_deref(), Some("https://s.example/"));
     let e = &feed.entries[0];
     // An empty id does not clear the first; the last title wins, trimmed.
@@ -451,18 +411,8 @@ fn declines_what_it_does_not_model() {
         "<feed/>".to_string(),
         "<feed><title>T</title></feed>\n<?xml version=\"1.0\" encoding=\"gbk\"?>".to_string(),
     ];
-    let tz = shanghai();
-    let cx = FeedContext {
-        url: FEED_URL,
-        timezone: &tz,
-    };
-    for doc in cases {
-        assert!(
-            parse_fast_atom(doc.as_bytes(), None, &cx).is_none(),
-            "should decline:\n{doc}"
-        );
-        let _ = parse(doc.as_bytes(), None, &cx);
-    }
+    // Feed or error from `parse` are both fine here: it must only not panic.
+    assert_declines(parse_fast_atom, &cases);
 }
 
 /// Timing of both routes on a bench-shaped Atom document (printed, never asserted):
@@ -470,23 +420,5 @@ fn declines_what_it_does_not_model() {
 #[test]
 #[ignore]
 fn route_timing() {
-    let doc = bench_shaped(20, 55);
-    let tz = shanghai();
-    let cx = FeedContext {
-        url: FEED_URL,
-        timezone: &tz,
-    };
-    assert!(parse_fast_atom(doc.as_bytes(), None, &cx).is_some());
-    let runs = 300;
-    let (fast, a) = micros_per_call(runs, &|| {
-        parse(doc.as_bytes(), None, &cx).map_or(0, |f| f.entries.len())
-    });
-    let (slow, b) = micros_per_call(runs, &|| {
-        parse_with_feed_rs(doc.as_bytes(), None, &cx).map_or(0, |f| f.entries.len())
-    });
-    assert_eq!(a, b);
-    println!(
-        "Atom document of {} KB, {runs} runs: fast route {fast:.0} µs/doc, feed-rs route {slow:.0} µs/doc",
-        doc.len() / 1024
-    );
+    print_route_timing("Atom", parse_fast_atom, &bench_shaped(20, 55), 300);
 }

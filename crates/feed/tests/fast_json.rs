@@ -5,9 +5,11 @@
 
 mod common;
 
-use common::{accepted, cases, check, micros_per_call, pick, shanghai, splice, Outcome, FEED_URL};
+use common::{
+    assert_declines, check, pick, print_route_timing, run_route, splice, Outcome, FEED_URL,
+};
 use proptest::prelude::*;
-use tidings_feed::{parse, parse_fast_json, parse_with_feed_rs, FeedContext};
+use tidings_feed::parse_fast_json;
 
 fn json(doc: &str) -> Outcome {
     check(parse_fast_json, doc.as_bytes())
@@ -265,34 +267,13 @@ fn damaged_document() -> impl Strategy<Value = String> {
     })
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
-
-    #[test]
-    fn fast_json_equals_feed_rs(doc in document()) {
-        json(&doc);
-    }
-
-    #[test]
-    fn fast_json_equals_feed_rs_on_damaged_documents(doc in damaged_document()) {
-        json(&doc);
-    }
-}
-
-#[test]
-fn generated_documents_mostly_take_the_fast_route() {
-    let total = 400;
-    let n = accepted(parse_fast_json, document(), total);
-    println!("fast JSON route took {n} of {total} generated documents");
-    assert!(n * 100 >= total * 80, "only {n} of {total}");
-}
-
-#[test]
-fn some_damaged_documents_take_the_fast_route() {
-    let total = 400;
-    let n = accepted(parse_fast_json, damaged_document(), total);
-    println!("fast JSON route took {n} of {total} damaged documents");
-    assert!(n >= total / 20, "only {n} of {total}");
+common::differential_tests! {
+    route: parse_fast_json,
+    label: "JSON",
+    documents: document(),
+    damaged: damaged_document(),
+    same: fast_json_equals_feed_rs,
+    same_when_damaged: fast_json_equals_feed_rs_on_damaged_documents,
 }
 
 /// The benchmark corpus's JSON shape (crates/bench `fn json`), with our own text.
@@ -324,12 +305,7 @@ fn bench_shaped(items: usize, paragraphs: usize) -> String {
 fn bench_shape_takes_the_fast_route() {
     let doc = bench_shaped(20, 8);
     assert_eq!(json(&doc), Outcome::Same);
-    let tz = shanghai();
-    let cx = FeedContext {
-        url: FEED_URL,
-        timezone: &tz,
-    };
-    let feed = parse_fast_json(doc.as_bytes(), None, &cx).expect("fast route");
+    let feed = run_route(parse_fast_json, doc.as_bytes()).expect("fast route");
     assert_eq!(feed.entries.len(), 20);
     assert_eq!(feed.title.as_deref(), Some("基准频道 5"));
     let e = &feed.entries[3];
@@ -361,12 +337,7 @@ fn reads_what_feed_rs_reads() {
            "content_text": "t", "summary": "s"}
         ]}"#;
     assert_eq!(json(doc), Outcome::Same);
-    let tz = shanghai();
-    let cx = FeedContext {
-        url: FEED_URL,
-        timezone: &tz,
-    };
-    let feed = parse_fast_json(doc.as_bytes(), None, &cx).expect("accepted");
+    let feed = run_route(parse_fast_json, doc.as_bytes()).expect("accepted");
     // home_page_url is pushed first, whatever the member order.
     assert_eq!(feed.link.as_deref(), Some("https://j.example/"));
     assert_eq!(feed.title.as_deref(), Some("站"));
@@ -403,17 +374,10 @@ fn declines_what_feed_rs_rejects() {
             "]".repeat(200)
         ),
     ];
-    let tz = shanghai();
-    let cx = FeedContext {
-        url: FEED_URL,
-        timezone: &tz,
-    };
-    for doc in cases {
-        assert!(
-            parse_fast_json(doc.as_bytes(), None, &cx).is_none(),
-            "should decline:\n{doc}"
-        );
-        let err = parse(doc.as_bytes(), None, &cx).expect_err("feed-rs rejects it");
+    for (doc, answer) in cases.iter().zip(assert_declines(parse_fast_json, &cases)) {
+        let Err(err) = answer else {
+            panic!("feed-rs should reject:\n{doc}");
+        };
         assert!(err.to_string().contains(FEED_URL), "{err}");
     }
 }
@@ -423,23 +387,5 @@ fn declines_what_feed_rs_rejects() {
 #[test]
 #[ignore]
 fn route_timing() {
-    let doc = bench_shaped(20, 55);
-    let tz = shanghai();
-    let cx = FeedContext {
-        url: FEED_URL,
-        timezone: &tz,
-    };
-    assert!(parse_fast_json(doc.as_bytes(), None, &cx).is_some());
-    let runs = 300;
-    let (fast, a) = micros_per_call(runs, &|| {
-        parse(doc.as_bytes(), None, &cx).map_or(0, |f| f.entries.len())
-    });
-    let (slow, b) = micros_per_call(runs, &|| {
-        parse_with_feed_rs(doc.as_bytes(), None, &cx).map_or(0, |f| f.entries.len())
-    });
-    assert_eq!(a, b);
-    println!(
-        "JSON document of {} KB, {runs} runs: fast route {fast:.0} µs/doc, feed-rs route {slow:.0} µs/doc",
-        doc.len() / 1024
-    );
+    print_route_timing("JSON", parse_fast_json, &bench_shaped(20, 55), 300);
 }

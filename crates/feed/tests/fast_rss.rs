@@ -2,69 +2,21 @@
 //! document, the whole `ParsedFeed` must equal feed-rs's. Documents come from the grammar the
 //! fast route accepts, and from damaged variants with foreign pieces spliced in.
 
-use jiff::tz::TimeZone;
+mod common;
+
+use common::{
+    assert_declines, check, container, element, pick, print_route_timing, run_route, spliced,
+    Outcome,
+};
 use proptest::prelude::*;
-use proptest::strategy::ValueTree;
-use proptest::test_runner::TestRunner;
-use tidings_feed::{parse, parse_fast_rss, parse_with_feed_rs, FeedContext};
-use tidings_model::ParsedFeed;
+use tidings_feed::parse_fast_rss;
 
-const FEED_URL: &str = "https://feeds.example.com/rss/source.xml";
-
-fn shanghai() -> TimeZone {
-    TimeZone::get("Asia/Shanghai").expect("bundled zone")
-}
-
-/// How one document went.
-#[derive(Debug, PartialEq)]
-enum Outcome {
-    /// The fast route accepted it and agreed with feed-rs.
-    Same,
-    /// The fast route declined it.
-    Declined,
-}
-
-/// Runs both routes; panics (fails the test) when the fast route accepts but differs.
-fn check(doc: &[u8]) -> Outcome {
-    let tz = shanghai();
-    let cx = FeedContext {
-        url: FEED_URL,
-        timezone: &tz,
-    };
-    let Some(fast) = parse_fast_rss(doc, None, &cx) else {
-        return Outcome::Declined;
-    };
-    let text = String::from_utf8_lossy(doc);
-    let reference = match parse_with_feed_rs(doc, None, &cx) {
-        Ok(feed) => feed,
-        Err(e) => panic!("fast route accepted what feed-rs rejects ({e}):\n{text}"),
-    };
-    assert_same(&fast, &reference, &text);
-    // `parse` itself takes the fast route here.
-    let public = parse(doc, None, &cx).expect("parse agrees");
-    assert_same(&public, &reference, &text);
-    Outcome::Same
-}
-
-fn assert_same(fast: &ParsedFeed, reference: &ParsedFeed, doc: &str) {
-    assert_eq!(fast.title, reference.title, "title of\n{doc}");
-    assert_eq!(fast.link, reference.link, "link of\n{doc}");
-    assert_eq!(
-        fast.entries.len(),
-        reference.entries.len(),
-        "entry count of\n{doc}"
-    );
-    for (a, b) in fast.entries.iter().zip(&reference.entries) {
-        assert_eq!(a, b, "entry of\n{doc}");
-    }
+fn rss(doc: &[u8]) -> Outcome {
+    check(parse_fast_rss, doc)
 }
 
 // ---------------------------------------------------------------------------------------------
 // The grammar.
-
-fn pick(options: &'static [&'static str]) -> impl Strategy<Value = String> + Clone {
-    proptest::sample::select(options).prop_map(str::to_string)
-}
 
 /// Character data for text elements: entities, CDATA, CJK, markup as text, comments.
 fn text() -> impl Strategy<Value = String> + Clone {
@@ -186,10 +138,6 @@ fn media_type() -> impl Strategy<Value = Option<String>> + Clone {
     ]))
 }
 
-fn element(name: &str, attrs: &str, body: &str) -> String {
-    format!("<{name}{attrs}>{body}</{name}>")
-}
-
 fn media_element(name: &'static str) -> impl Strategy<Value = String> + Clone {
     (media_url(), media_type(), any::<bool>()).prop_map(move |(url, kind, empty)| {
         let kind = kind.map(|k| format!(" type=\"{k}\"")).unwrap_or_default();
@@ -228,13 +176,7 @@ fn item_child() -> impl Strategy<Value = String> + Clone {
 }
 
 fn item() -> impl Strategy<Value = String> + Clone {
-    proptest::collection::vec(item_child(), 0..10).prop_map(|children| {
-        if children.is_empty() {
-            "<item/>".to_string()
-        } else {
-            format!("<item>{}</item>\n", children.concat())
-        }
-    })
+    container("item", item_child())
 }
 
 /// One child of the channel other than items.
@@ -351,79 +293,16 @@ fn damage() -> impl Strategy<Value = String> + Clone {
 
 /// A valid document with foreign pieces inserted at arbitrary places.
 fn damaged_document() -> impl Strategy<Value = String> {
-    let edits = proptest::collection::vec((any::<prop::sample::Index>(), damage()), 1..4);
-    (document(), edits).prop_map(|(mut doc, edits)| {
-        for (at, piece) in edits {
-            let mut i = at.index(doc.len() + 1);
-            while !doc.is_char_boundary(i) {
-                i -= 1;
-            }
-            doc.insert_str(i, &piece);
-        }
-        doc
-    })
+    spliced(document(), damage())
 }
 
-/// 600 cases by default; `PROPTEST_CASES` (e.g. 20000, in release mode) overrides it.
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(600)
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
-
-    #[test]
-    fn fast_route_equals_feed_rs(doc in document()) {
-        check(doc.as_bytes());
-    }
-
-    #[test]
-    fn fast_route_equals_feed_rs_on_damaged_documents(doc in damaged_document()) {
-        check(doc.as_bytes());
-    }
-}
-
-/// Test 1 would prove nothing if the fast route declined everything: most generated
-/// documents of the accepted grammar must take it.
-#[test]
-fn generated_documents_mostly_take_the_fast_route() {
-    let mut runner = TestRunner::deterministic();
-    let strategy = document();
-    let total = 400;
-    let mut accepted = 0;
-    for _ in 0..total {
-        let doc = strategy
-            .new_tree(&mut runner)
-            .expect("generate a document")
-            .current();
-        if check(doc.as_bytes()) == Outcome::Same {
-            accepted += 1;
-        }
-    }
-    println!("fast route took {accepted} of {total} generated documents");
-    assert!(
-        accepted * 100 >= total * 80,
-        "only {accepted} of {total} took the fast route"
-    );
-}
-
-/// The damaged documents must not all be declined either, or the splicing tests nothing.
-#[test]
-fn some_damaged_documents_take_the_fast_route() {
-    let mut runner = TestRunner::deterministic();
-    let strategy = damaged_document();
-    let total = 400;
-    let accepted = (0..total)
-        .filter(|_| {
-            let doc = strategy.new_tree(&mut runner).expect("generate").current();
-            check(doc.as_bytes()) == Outcome::Same
-        })
-        .count();
-    println!("fast route took {accepted} of {total} damaged documents");
-    assert!(accepted >= total / 20, "only {accepted} of {total}");
+common::differential_tests! {
+    route: parse_fast_rss,
+    label: "RSS",
+    documents: document(),
+    damaged: damaged_document(),
+    same: fast_route_equals_feed_rs,
+    same_when_damaged: fast_route_equals_feed_rs_on_damaged_documents,
 }
 
 /// The benchmark corpus's RSS shape (crates/bench `fn rss`), with our own text.
@@ -458,13 +337,8 @@ fn bench_shaped(items: usize, paragraphs: usize, encoding: &str) -> String {
 #[test]
 fn bench_shape_takes_the_fast_route() {
     let doc = bench_shaped(20, 8, "UTF-8");
-    assert_eq!(check(doc.as_bytes()), Outcome::Same);
-    let tz = shanghai();
-    let cx = FeedContext {
-        url: FEED_URL,
-        timezone: &tz,
-    };
-    let feed = parse_fast_rss(doc.as_bytes(), None, &cx).expect("fast route");
+    assert_eq!(rss(doc.as_bytes()), Outcome::Same);
+    let feed = run_route(parse_fast_rss, doc.as_bytes()).expect("fast route");
     assert_eq!(feed.entries.len(), 20);
     assert_eq!(feed.title.as_deref(), Some("测试频道 7"));
     assert_eq!(feed.entries[3].title, "渡口晨雾 第3篇 & 小记");
@@ -475,8 +349,8 @@ fn bench_shape_takes_the_fast_route() {
     // The GBK variant: decoded, prolog rewritten, then the same route.
     let gbk_text = bench_shaped(5, 2, "GBK");
     let (gbk, _, _) = encoding_rs::GBK.encode(&gbk_text);
-    assert_eq!(check(&gbk), Outcome::Same);
-    let from_gbk = parse_fast_rss(&gbk, None, &cx).expect("fast route for GBK");
+    assert_eq!(rss(&gbk), Outcome::Same);
+    let from_gbk = run_route(parse_fast_rss, &gbk).expect("fast route for GBK");
     assert_eq!(from_gbk.entries[1].title, "渡口晨雾 第1篇 & 小记");
 }
 
@@ -484,7 +358,7 @@ fn bench_shape_takes_the_fast_route() {
 fn rss2_fixture_takes_the_fast_route() {
     let path = format!("{}/tests/fixtures/rss2.xml", env!("CARGO_MANIFEST_DIR"));
     let doc = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    assert_eq!(check(&doc), Outcome::Same);
+    assert_eq!(rss(&doc), Outcome::Same);
 }
 
 /// Documents the fast route must leave to feed-rs (each differs from feed-rs in some way
@@ -515,19 +389,8 @@ fn declines_what_it_does_not_model() {
         // feed-rs's reader fetches one event past `</channel>`; this declaration panics it.
         "<rss version=\"2.0\"><channel></channel>\n<!-- c --><?xml version=\"1.0\" encoding=\"gbk\"?></rss>".to_string(),
     ];
-    let tz = shanghai();
-    let cx = FeedContext {
-        url: FEED_URL,
-        timezone: &tz,
-    };
-    for doc in cases {
-        assert!(
-            parse_fast_rss(doc.as_bytes(), None, &cx).is_none(),
-            "should decline:\n{doc}"
-        );
-        // And the public entry point still answers (feed or error), without panicking.
-        let _ = parse(doc.as_bytes(), None, &cx);
-    }
+    // Feed or error from `parse` are both fine here: it must only not panic.
+    assert_declines(parse_fast_rss, &cases);
 }
 
 /// Timing of both routes on a bench-shaped document (printed, never asserted):
@@ -535,31 +398,6 @@ fn declines_what_it_does_not_model() {
 #[test]
 #[ignore]
 fn route_timing() {
-    use std::time::Instant;
     // 20 items of ~10 KB of Chinese HTML each.
-    let doc = bench_shaped(20, 55, "UTF-8");
-    let tz = shanghai();
-    let cx = FeedContext {
-        url: FEED_URL,
-        timezone: &tz,
-    };
-    assert!(parse_fast_rss(doc.as_bytes(), None, &cx).is_some());
-    let runs = 300;
-    let time = |f: &dyn Fn() -> usize| {
-        let _ = f();
-        let start = Instant::now();
-        let mut n = 0;
-        for _ in 0..runs {
-            n += f();
-        }
-        (start.elapsed().as_secs_f64() * 1e6 / f64::from(runs), n)
-    };
-    let (fast, a) = time(&|| parse(doc.as_bytes(), None, &cx).map_or(0, |f| f.entries.len()));
-    let (slow, b) =
-        time(&|| parse_with_feed_rs(doc.as_bytes(), None, &cx).map_or(0, |f| f.entries.len()));
-    assert_eq!(a, b);
-    println!(
-        "document of {} KB, {runs} runs: fast route {fast:.0} µs/doc, feed-rs route {slow:.0} µs/doc",
-        doc.len() / 1024
-    );
+    print_route_timing("RSS", parse_fast_rss, &bench_shaped(20, 55, "UTF-8"), 300);
 }
