@@ -40,7 +40,7 @@ pub fn site_options(config: &Config) -> Result<SiteOptions, EngineError> {
 
 /// Renders every live article of the store into `[site] out`; unchanged files are not touched.
 ///
-/// Only the articles' heads are read up front (an index, not the 100 MB of bodies); a body is
+/// Only the articles' heads are read up front (the bodies are a table of their own); a body is
 /// read when its page, or the feed it is in, must be rendered.
 pub fn build_site(config: &Config, progress: &dyn Progress) -> Result<BuildReport, BuildError> {
     let options = site_options(config)?;
