@@ -92,13 +92,7 @@ struct Entry<'a> {
 impl<'a> Reader<'a> {
     fn feed(&mut self, root: &Start<'a>) -> Option<Feed<'a>> {
         let mut feed = Feed::default();
-        loop {
-            self.skip_space_and_comments()?;
-            if self.end_tag(root.qname()) {
-                self.after_end()?;
-                return Some(feed);
-            }
-            let child = self.start_tag(false)?;
+        while let Some(child) = self.next_child(root)? {
             match (child.ns, child.local) {
                 (Ns::Atom, "title") => feed.title = Some(self.text_construct(&child)?),
                 (Ns::Atom, "link") => feed.links.extend(self.link(&child)?),
@@ -113,19 +107,13 @@ impl<'a> Reader<'a> {
                 _ => self.skip_content(&child, 1)?,
             }
         }
+        self.after_end()?;
+        Some(feed)
     }
 
     fn entry(&mut self, start: &Start<'a>) -> Option<Entry<'a>> {
         let mut entry = Entry::default();
-        if start.empty {
-            return Some(entry);
-        }
-        loop {
-            self.skip_space_and_comments()?;
-            if self.end_tag(start.qname()) {
-                return Some(entry);
-            }
-            let child = self.start_tag(false)?;
+        while let Some(child) = self.next_child(start)? {
             match (child.ns, child.local) {
                 (Ns::Atom, "id") => keep_text(&mut entry.id, self.text(&child)?),
                 (Ns::Atom, "title") => entry.title = Some(self.text_construct(&child)?),
@@ -163,6 +151,7 @@ impl<'a> Reader<'a> {
                 _ => self.skip_content(&child, 1)?,
             }
         }
+        Some(entry)
     }
 
     /// A text construct as feed-rs's `handle_text` reads it for `text` and `html`: the text,
@@ -202,12 +191,7 @@ impl<'a> Reader<'a> {
         }
         let mut name = None;
         let mut email = None;
-        loop {
-            self.skip_space_and_comments()?;
-            if self.end_tag(start.qname()) {
-                break;
-            }
-            let child = self.start_tag(false)?;
+        while let Some(child) = self.next_child(start)? {
             match child.local {
                 "name" => keep_text(&mut name, self.text(&child)?),
                 "email" => email = self.text(&child)?,

@@ -294,6 +294,20 @@ impl<'a> Reader<'a> {
         Some(())
     }
 
+    /// The next child element of `parent`, or `Some(None)` once its end tag (or, for an empty
+    /// element, nothing) is consumed. Whitespace and comments between children are skipped;
+    /// anything else declines.
+    pub(crate) fn next_child(&mut self, parent: &Start<'a>) -> Option<Option<Start<'a>>> {
+        if parent.empty {
+            return Some(None);
+        }
+        self.skip_space_and_comments()?;
+        if self.end_tag(parent.qname()) {
+            return Some(None);
+        }
+        self.start_tag(false).map(Some)
+    }
+
     /// Consumes `</name>` (trailing whitespace allowed, as in quick-xml) if it is next.
     pub(crate) fn end_tag(&mut self, name: &str) -> bool {
         let Some(after) = self

@@ -105,13 +105,7 @@ impl<'a> Reader<'a> {
             return None;
         }
         let mut channel = Channel::default();
-        loop {
-            self.skip_space_and_comments()?;
-            if self.end_tag("channel") {
-                self.after_end()?;
-                return Some(channel);
-            }
-            let child = self.start_tag(false)?;
+        while let Some(child) = self.next_child(&start)? {
             match (child.ns, child.local) {
                 (Ns::Rss, "title") => channel.title = self.text(&child)?,
                 (Ns::Rss, "link") => {
@@ -136,19 +130,13 @@ impl<'a> Reader<'a> {
                 _ => self.skip_content(&child, 1)?,
             }
         }
+        self.after_end()?;
+        Some(channel)
     }
 
     fn item(&mut self, start: &Start<'a>) -> Option<Item<'a>> {
         let mut item = Item::default();
-        if start.empty {
-            return Some(item);
-        }
-        loop {
-            self.skip_space_and_comments()?;
-            if self.end_tag(start.qname()) {
-                return Some(item);
-            }
-            let child = self.start_tag(false)?;
+        while let Some(child) = self.next_child(start)? {
             match (child.ns, child.local) {
                 (Ns::Rss, "title") => item.title = self.text(&child)?,
                 (Ns::Rss, "link") => {
@@ -201,6 +189,7 @@ impl<'a> Reader<'a> {
                 _ => return None,
             }
         }
+        Some(item)
     }
 
     /// The text of an element feed-rs reads as a person; `None` (the outer one) when
