@@ -2,6 +2,7 @@
 //! Feeds are stored in batches, their posts written by post-writer threads once the batch is
 //! committed, made durable in the background, then marked published.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
 
@@ -240,14 +241,23 @@ fn write_posts(target: &Target, queue: &Mutex<Receiver<Job>>, done: &Sender<Writ
         let Ok((feed, stored)) = job else {
             return;
         };
-        let result = stored
-            .into_iter()
-            .map(|s| {
-                target
-                    .write(&s.article, &s.path, false)
-                    .map(|_| s.article.id)
-            })
-            .collect();
+        // A panic must still answer: the writer waits for an answer to every job.
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            stored
+                .into_iter()
+                .map(|s| {
+                    target
+                        .write(&s.article, &s.path, false)
+                        .map(|_| s.article.id)
+                })
+                .collect()
+        }))
+        .unwrap_or_else(|_| {
+            Err(EngineError::Config(format!(
+                "writing the posts of {} panicked",
+                feed.url
+            )))
+        });
         if done.send(Written { feed, result }).is_err() {
             return;
         }
