@@ -200,11 +200,10 @@ impl<'a> Reader<'a> {
         Some(())
     }
 
-    /// feed-rs stops after `</channel>` (RSS) or `</feed>` (Atom), but its reader has
-    /// already fetched the next event,
-    /// reading on through text, CDATA, comments and processing instructions to the next tag.
-    /// An XML declaration on that stretch makes quick-xml panic, so anything but plain
-    /// text, CDATA and comments before the next tag is left to feed-rs.
+    /// feed-rs stops after `</channel>` (RSS) or `</feed>` (Atom), but its reader has already
+    /// fetched the next event, reading on through text, CDATA, comments and processing
+    /// instructions to the next tag. An XML declaration on that stretch makes quick-xml panic,
+    /// so anything but plain text, CDATA and comments before the next tag is left to feed-rs.
     pub(crate) fn after_end(&mut self) -> Option<()> {
         loop {
             let rest = self.rest();
